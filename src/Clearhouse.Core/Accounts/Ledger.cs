@@ -1,0 +1,61 @@
+using Clearhouse.Core.Numerics;
+
+namespace Clearhouse.Core.Accounts;
+
+/// <summary>
+/// Double-entry book of the settlement asset. Every movement of value is a transfer between two
+/// ledger accounts, so the sum over all of them is zero by construction:
+/// <c>Σ trader cash + fee account + insurance fund + external = 0</c>. The external account is
+/// the outside world: deposits move value out of it, withdrawals into it, so
+/// <c>−External = deposits − withdrawals</c> is the total the venue holds.
+/// </summary>
+public sealed class Ledger
+{
+    /// <summary>Fees collected minus rebates paid, plus rounding residues.</summary>
+    public Money FeeAccount { get; private set; }
+
+    /// <summary>The insurance fund (filled by the liquidation issue).</summary>
+    public Money InsuranceFund { get; private set; }
+
+    /// <summary>Minus everything deposited plus everything withdrawn.</summary>
+    public Money External { get; private set; }
+
+    public Money TotalDeposited { get; private set; }
+
+    public Money TotalWithdrawn { get; private set; }
+
+    public void Deposit(Account account, Money amount)
+    {
+        External -= amount;
+        account.Cash += amount;
+        TotalDeposited += amount;
+    }
+
+    public void Withdraw(Account account, Money amount)
+    {
+        account.Cash -= amount;
+        External += amount;
+        TotalWithdrawn += amount;
+    }
+
+    /// <summary>Moves cash between two traders (the cash leg of a fill).</summary>
+    public static void Transfer(Account from, Account to, Money amount)
+    {
+        from.Cash -= amount;
+        to.Cash += amount;
+    }
+
+    /// <summary>A fee (positive) from a trader to the fee account, or a rebate (negative) the other way.</summary>
+    public void ChargeFee(Account account, Money fee)
+    {
+        account.Cash -= fee;
+        FeeAccount += fee;
+    }
+
+    /// <summary>A rounding residue a trader pays so that the other side's credit can round down.</summary>
+    public void CollectResidue(Account account, Money residue)
+    {
+        account.Cash -= residue;
+        FeeAccount += residue;
+    }
+}

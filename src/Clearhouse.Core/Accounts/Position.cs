@@ -1,0 +1,46 @@
+using Clearhouse.Core.Numerics;
+
+namespace Clearhouse.Core.Accounts;
+
+/// <summary>
+/// An account's exposure in one instrument: the position itself and the aggregates of its open
+/// orders that margin needs, kept up to date incrementally so that a margin check never walks
+/// the book.
+/// </summary>
+public struct Position
+{
+    /// <summary>Signed size: positive long, negative short.</summary>
+    public Quantity Size;
+
+    /// <summary>
+    /// Cash paid to open the current position (negative for a short: cash received). The average
+    /// entry price is <c>OpenCost / Size</c>; unrealized PnL is <c>Size × mark − OpenCost</c>.
+    /// </summary>
+    public Money OpenCost;
+
+    /// <summary>Profit and loss realized by reducing or flipping this position, fees excluded.</summary>
+    public Money RealizedPnl;
+
+    /// <summary>Open amount of this account's resting buy orders.</summary>
+    public Quantity OpenBuyQuantity;
+
+    /// <summary>Open amount of resting sell orders.</summary>
+    public Quantity OpenSellQuantity;
+
+    /// <summary>Σ price × open amount of resting buys, rounded up per order.</summary>
+    public Money OpenBuyNotional;
+
+    /// <summary>Σ price × open amount of resting sells, rounded down per order.</summary>
+    public Money OpenSellNotional;
+
+    public int OpenOrderCount;
+
+    /// <summary>Open amount of resting reduce-only orders; never more than <c>|Size|</c> after a command.</summary>
+    public Quantity ReduceOnlyOpenQuantity;
+
+    public readonly bool IsFlatAndIdle => Size.IsZero && OpenOrderCount == 0 && OpenCost.IsZero;
+
+    /// <summary>Average entry price, rounded toward zero for display; zero when flat.</summary>
+    public readonly Price AverageEntryPrice =>
+        Size.IsZero ? Price.Zero : new Price(FixedMath.MulDiv(Math.Abs(OpenCost.Micros), Quantity.Scale, Math.Abs(Size.Units), Rounding.Floor));
+}

@@ -1,0 +1,64 @@
+using Clearhouse.Core.Instruments;
+using Clearhouse.Core.Matching;
+using Clearhouse.Core.Numerics;
+
+namespace Clearhouse.Core.Engine;
+
+/// <summary>
+/// An instruction to the engine. The sequencer stamps every command with a strictly increasing
+/// <see cref="Sequence"/> and a <see cref="TimestampMicros"/> (Unix microseconds, never going
+/// backwards) before it reaches <see cref="Engine.Apply"/>: the engine reads no clock, so the
+/// state after command N is a pure function of the commands up to N.
+/// </summary>
+public abstract record Command
+{
+    public long Sequence { get; init; }
+
+    public long TimestampMicros { get; init; }
+}
+
+/// <summary>Opens a new trading account; the engine assigns the next account id.</summary>
+public sealed record CreateAccount : Command;
+
+/// <summary>Collateral enters the venue.</summary>
+public sealed record Deposit(int AccountId, Money Amount) : Command;
+
+/// <summary>Collateral leaves the venue; only what is free after initial margin, never unrealized profit.</summary>
+public sealed record Withdraw(int AccountId, Money Amount) : Command;
+
+/// <summary>Lists an instrument; the engine assigns the next instrument id.</summary>
+public sealed record ListInstrument(InstrumentSpec Spec) : Command;
+
+/// <summary>
+/// Sets the index price of an underlying, from a trusted source for now; the mark of every
+/// future and perpetual on it follows. The oracle issue replaces the source, not the consumers.
+/// </summary>
+public sealed record SetIndexPrice(string Underlying, Price Price) : Command;
+
+/// <summary>
+/// Places an order. <see cref="Price"/> is the limit for limit orders and ignored for market orders,
+/// whose limit is the instrument's protection band around the mark.
+/// </summary>
+public sealed record PlaceOrder(
+    int AccountId,
+    int InstrumentId,
+    Side Side,
+    OrderType Type,
+    TimeInForce TimeInForce,
+    Price Price,
+    Quantity Amount,
+    OrderFlags Flags = OrderFlags.None,
+    string? ClientOrderId = null,
+    SelfTradePrevention SelfTradePrevention = SelfTradePrevention.CancelResting) : Command;
+
+public sealed record CancelOrder(int AccountId, long OrderId) : Command;
+
+/// <summary>Cancels every open order of an account, or only those in one instrument when <see cref="InstrumentId"/> is not zero.</summary>
+public sealed record CancelAllOrders(int AccountId, int InstrumentId = 0) : Command;
+
+/// <summary>
+/// Changes an order's price and/or total amount (filled part included). A price change or a size
+/// increase sends the order to the back of its level; a size decrease keeps its place. An amended
+/// price that crosses the book trades at once, like a new order.
+/// </summary>
+public sealed record AmendOrder(int AccountId, long OrderId, Price NewPrice, Quantity NewAmount) : Command;

@@ -1,0 +1,993 @@
+using Clearhouse.Core.Accounts;
+using Clearhouse.Core.Clearing;
+using Clearhouse.Core.Instruments;
+using Clearhouse.Core.Margin;
+using Clearhouse.Core.Matching;
+using Clearhouse.Core.Numerics;
+
+namespace Clearhouse.Core.Engine;
+
+/// <summary>
+/// The venue's state machine: <see cref="Apply"/> takes one stamped command and either applies it
+/// in full, emitting events, or rejects it with a <see cref="RejectReason"/> and changes nothing.
+/// Single-threaded by design (one sequencer thread drives it). Every handler validates
+/// everything before its first change, which is what makes "rejections change nothing" hold.
+/// </summary>
+public sealed class Engine : IMatchListener
+{
+    private const int MaxClientOrderIdLength = 64;
+
+    private readonly EngineConfig config;
+    private readonly List<Account> accounts = [];
+    private readonly List<Instrument> instruments = [];
+    private readonly Dictionary<string, Instrument> instrumentsByName = new(StringComparer.Ordinal);
+    private readonly List<Underlying> underlyings = [];
+    private readonly Dictionary<string, Underlying> underlyingsByName = new(StringComparer.Ordinal);
+    private readonly Dictionary<long, int> instrumentOfOrder = new(1024);
+    private readonly Dictionary<(int AccountId, string ClientOrderId), long> openClientOrderIds = [];
+    private readonly EventBuffer events = new();
+    private readonly List<Account> touchedAccounts = [];
+    private long nextOrderId = 1;
+    private long nextTradeId = 1;
+
+    // The command being applied.
+    private long sequence;
+    private long now;
+    private Taker taker;
+
+    public Engine(EngineConfig? config = null)
+    {
+        this.config = config ?? EngineConfig.Default;
+    }
+
+    public EngineConfig Config => config;
+
+    public Ledger Ledger { get; } = new();
+
+    public long LastSequence { get; private set; }
+
+    public long LastTimestampMicros { get; private set; }
+
+    /// <summary>The events of the last applied command; valid until the next call to <see cref="Apply"/>.</summary>
+    public ReadOnlySpan<EngineEvent> Events => events.AsSpan();
+
+    public IReadOnlyList<Instrument> Instruments => instruments;
+
+    public IReadOnlyList<Underlying> Underlyings => underlyings;
+
+    public int AccountCount => accounts.Count;
+
+    public long NextOrderId => nextOrderId;
+
+    public long NextTradeId => nextTradeId;
+
+    /// <summary>
+    /// Applies one command. Pipeline per command: check the envelope (sequence, time), then the
+    /// command's own handler: validate, check margin, accept, match, clear, rest or cancel, then
+    /// post-trade upkeep. On rejection a single <see cref="EventKind.CommandRejected"/> event is emitted.
+    /// </summary>
+    public RejectReason Apply(Command command)
+    {
+        events.Clear();
+        var reason = command.Sequence <= LastSequence ? RejectReason.SequenceNotIncreasing
+            : command.TimestampMicros < LastTimestampMicros ? RejectReason.TimestampWentBackwards
+            : RejectReason.None;
+
+        if (reason == RejectReason.None)
+        {
+            sequence = command.Sequence;
+            now = command.TimestampMicros;
+            reason = command switch
+            {
+                PlaceOrder c => Place(c),
+                AmendOrder c => Amend(c),
+                CancelOrder c => Cancel(c),
+                CancelAllOrders c => CancelAll(c),
+                SetIndexPrice c => SetIndex(c),
+                Deposit c => ApplyDeposit(c),
+                Withdraw c => ApplyWithdraw(c),
+                CreateAccount => Open(),
+                ListInstrument c => List(c),
+                _ => RejectReason.UnknownCommand,
+            };
+        }
+
+        if (reason == RejectReason.None)
+        {
+            LastSequence = command.Sequence;
+            LastTimestampMicros = command.TimestampMicros;
+            return reason;
+        }
+
+        events.Clear();
+        ref var e = ref events.Add(EventKind.CommandRejected, command.Sequence, command.TimestampMicros);
+        e.Reason = reason;
+        switch (command)
+        {
+            case PlaceOrder p:
+                e.AccountId = p.AccountId;
+                e.InstrumentId = p.InstrumentId;
+                break;
+            case AmendOrder a:
+                e.AccountId = a.AccountId;
+                e.OrderId = a.OrderId;
+                break;
+            case CancelOrder c:
+                e.AccountId = c.AccountId;
+                e.OrderId = c.OrderId;
+                break;
+        }
+
+        return reason;
+    }
+
+    // ---------------------------------------------------------------- queries
+
+    public bool TryGetAccount(int accountId, out Account account)
+    {
+        if ((uint)(accountId - 1) < (uint)accounts.Count)
+        {
+            account = accounts[accountId - 1];
+            return true;
+        }
+
+        account = null!;
+        return false;
+    }
+
+    public bool TryGetInstrument(int instrumentId, out Instrument instrument)
+    {
+        if ((uint)(instrumentId - 1) < (uint)instruments.Count)
+        {
+            instrument = instruments[instrumentId - 1];
+            return true;
+        }
+
+        instrument = null!;
+        return false;
+    }
+
+    public bool TryGetInstrument(string name, out Instrument instrument) => instrumentsByName.TryGetValue(name, out instrument!);
+
+    public bool TryGetUnderlying(string name, out Underlying underlying) => underlyingsByName.TryGetValue(name, out underlying!);
+
+    /// <summary>Finds an open order anywhere in the venue.</summary>
+    public bool TryGetOpenOrder(long orderId, out RestingOrder order, out Instrument instrument)
+    {
+        if (instrumentOfOrder.TryGetValue(orderId, out int instrumentId)
+            && TryGetInstrument(instrumentId, out instrument)
+            && instrument.Book.TryGetOrder(orderId, out order))
+        {
+            return true;
+        }
+
+        order = default;
+        instrument = null!;
+        return false;
+    }
+
+    /// <summary>Equity, balance and requirements of an account at current marks.</summary>
+    public MarginSummary GetMarginSummary(int accountId) =>
+        TryGetAccount(accountId, out var account) ? ComputeMargin(account) : default;
+
+    /// <summary>SHA-256 over a canonical encoding of the whole state (see <see cref="StateHash"/>).</summary>
+    public byte[] ComputeStateHash() => StateHash.Compute(this, accounts, openClientOrderIds.Count);
+
+    public string ComputeStateHashHex() => Convert.ToHexStringLower(ComputeStateHash());
+
+    // ---------------------------------------------------------------- accounts and collateral
+
+    private RejectReason Open()
+    {
+        var account = new Account(accounts.Count + 1, instruments.Count + 1);
+        accounts.Add(account);
+        ref var e = ref Emit(EventKind.AccountCreated);
+        e.AccountId = account.Id;
+        return RejectReason.None;
+    }
+
+    private RejectReason ApplyDeposit(Deposit command)
+    {
+        if (!TryGetAccount(command.AccountId, out var account))
+        {
+            return RejectReason.UnknownAccount;
+        }
+
+        if (!command.Amount.IsPositive)
+        {
+            return RejectReason.AmountNotPositive;
+        }
+
+        if (command.Amount.Micros > config.MaxTransferMicros || account.Cash.Micros > long.MaxValue / 4 - command.Amount.Micros)
+        {
+            return RejectReason.AmountTooLarge;
+        }
+
+        Ledger.Deposit(account, command.Amount);
+        ref var e = ref Emit(EventKind.Deposited);
+        e.AccountId = account.Id;
+        e.Amount = command.Amount;
+        return RejectReason.None;
+    }
+
+    private RejectReason ApplyWithdraw(Withdraw command)
+    {
+        if (!TryGetAccount(command.AccountId, out var account))
+        {
+            return RejectReason.UnknownAccount;
+        }
+
+        if (!command.Amount.IsPositive)
+        {
+            return RejectReason.AmountNotPositive;
+        }
+
+        if (command.Amount.Micros > config.MaxTransferMicros)
+        {
+            return RejectReason.AmountTooLarge;
+        }
+
+        if (command.Amount > ComputeMargin(account).Available)
+        {
+            return RejectReason.InsufficientFreeCollateral;
+        }
+
+        Ledger.Withdraw(account, command.Amount);
+        ref var e = ref Emit(EventKind.Withdrawn);
+        e.AccountId = account.Id;
+        e.Amount = command.Amount;
+        return RejectReason.None;
+    }
+
+    // ---------------------------------------------------------------- instruments and prices
+
+    private RejectReason List(ListInstrument command)
+    {
+        var spec = command.Spec;
+        if (spec is null || !spec.TryValidate(out _))
+        {
+            return RejectReason.InvalidInstrumentSpec;
+        }
+
+        if (instrumentsByName.ContainsKey(spec.Name))
+        {
+            return RejectReason.InstrumentAlreadyListed;
+        }
+
+        if (spec.Terms.Kind != InstrumentKind.Perpetual && spec.Terms.ExpiryMicros <= now)
+        {
+            return RejectReason.ExpiryInPast;
+        }
+
+        if (!underlyingsByName.TryGetValue(spec.Terms.Underlying, out var underlying))
+        {
+            underlying = new Underlying(spec.Terms.Underlying);
+            underlyings.Add(underlying);
+            underlyingsByName.Add(underlying.Name, underlying);
+        }
+
+        var instrument = new Instrument(instruments.Count + 1, spec, underlying, config.BookFactory(), now);
+        instruments.Add(instrument);
+        instrumentsByName.Add(spec.Name, instrument);
+        ref var e = ref Emit(EventKind.InstrumentListed);
+        e.InstrumentId = instrument.Id;
+        return RejectReason.None;
+    }
+
+    private RejectReason SetIndex(SetIndexPrice command)
+    {
+        if (command.Underlying is null || !underlyingsByName.TryGetValue(command.Underlying, out var underlying))
+        {
+            return RejectReason.UnknownUnderlying;
+        }
+
+        if (!command.Price.IsPositive || command.Price.Micros > config.MaxIndexPriceMicros)
+        {
+            return RejectReason.IndexPriceOutOfRange;
+        }
+
+        underlying.IndexPrice = command.Price;
+        underlying.IndexUpdatedMicros = now;
+        ref var e = ref Emit(EventKind.IndexPriceSet);
+        e.Price = command.Price;
+        return RejectReason.None;
+    }
+
+    // ---------------------------------------------------------------- orders
+
+    private RejectReason Place(PlaceOrder command)
+    {
+        // 1. Validate: who, where, what.
+        if (!TryGetAccount(command.AccountId, out var account))
+        {
+            return RejectReason.UnknownAccount;
+        }
+
+        var reason = CheckTradable(command.InstrumentId, out var instrument);
+        if (reason != RejectReason.None)
+        {
+            return reason;
+        }
+
+        var spec = instrument.Spec;
+        bool postOnly = (command.Flags & OrderFlags.PostOnly) != 0;
+        bool reduceOnly = (command.Flags & OrderFlags.ReduceOnly) != 0;
+        bool isLimit = command.Type == OrderType.Limit;
+        if (command.Side is not (Side.Buy or Side.Sell)
+            || command.Type is not (OrderType.Limit or OrderType.Market)
+            || command.TimeInForce is not (TimeInForce.GoodTilCancelled or TimeInForce.ImmediateOrCancel or TimeInForce.FillOrKill)
+            || (command.Flags & ~(OrderFlags.PostOnly | OrderFlags.ReduceOnly)) != 0
+            || command.SelfTradePrevention is not (SelfTradePrevention.CancelResting or SelfTradePrevention.CancelIncoming)
+            || (postOnly && (!isLimit || command.TimeInForce != TimeInForce.GoodTilCancelled)))
+        {
+            return RejectReason.InvalidOrderOptions;
+        }
+
+        reason = CheckAmount(command.Amount, spec);
+        if (reason != RejectReason.None)
+        {
+            return reason;
+        }
+
+        Price limit;
+        if (isLimit)
+        {
+            reason = CheckPrice(command.Price, spec);
+            if (reason != RejectReason.None)
+            {
+                return reason;
+            }
+
+            limit = command.Price;
+        }
+        else
+        {
+            limit = MarketProtectionLimit(instrument, command.Side);
+        }
+
+        if (IsTooLarge(limit, command.Amount))
+        {
+            return RejectReason.OrderTooLarge;
+        }
+
+        if (command.ClientOrderId is { } clientOrderId)
+        {
+            if (clientOrderId.Length is 0 or > MaxClientOrderIdLength)
+            {
+                return RejectReason.ClientOrderIdTooLong;
+            }
+
+            if (openClientOrderIds.ContainsKey((account.Id, clientOrderId)))
+            {
+                return RejectReason.DuplicateClientOrderId;
+            }
+        }
+
+        bool mayRest = isLimit && command.TimeInForce == TimeInForce.GoodTilCancelled;
+        if (mayRest && account.OpenOrderCount >= config.MaxOpenOrdersPerAccount)
+        {
+            return RejectReason.TooManyOpenOrders;
+        }
+
+        var amount = command.Amount;
+        if (reduceOnly)
+        {
+            var position = account.GetPosition(instrument.Id);
+            long room = Math.Abs(position.Size.Units) - position.ReduceOnlyOpenQuantity.Units;
+            if (position.Size.IsZero || position.Size.Sign == command.Side.Sign() || room <= 0)
+            {
+                return RejectReason.ReduceOnlyWouldIncrease;
+            }
+
+            amount = new Quantity(Math.Min(amount.Units, room));
+        }
+
+        var book = instrument.Book;
+        if (postOnly && book.WouldCross(command.Side, limit))
+        {
+            return RejectReason.PostOnlyWouldCross;
+        }
+
+        if (command.TimeInForce == TimeInForce.FillOrKill
+            && book.FillableQuantity(command.Side, limit, account.Id, command.SelfTradePrevention, amount) < amount)
+        {
+            return RejectReason.FillOrKillNotFillable;
+        }
+
+        // 2. Check margin: positions and open orders, worst side, with this order added.
+        reason = CheckOrderMargin(account, instrument, command.Side, limit, amount, mayTake: !postOnly, replaced: null);
+        if (reason != RejectReason.None)
+        {
+            return reason;
+        }
+
+        // 3. Accept. Nothing below can fail.
+        var order = new RestingOrder
+        {
+            OrderId = nextOrderId++,
+            AccountId = account.Id,
+            Side = command.Side,
+            Flags = command.Flags,
+            Price = limit,
+            Amount = amount,
+            Remaining = amount,
+            CreatedMicros = now,
+            UpdatedMicros = now,
+            ClientOrderId = command.ClientOrderId,
+        };
+        EmitOrder(EventKind.OrderAccepted, instrument, order);
+
+        // 4. Match and clear each fill.
+        bool stoppedBySelfTrade = false;
+        if (!postOnly)
+        {
+            stoppedBySelfTrade = MatchIncoming(account, instrument, ref order, command.SelfTradePrevention);
+        }
+
+        // 5. Rest the remainder, or cancel it.
+        if (order.Remaining.IsPositive)
+        {
+            if (mayRest && !stoppedBySelfTrade)
+            {
+                Rest(account, instrument, order);
+            }
+            else
+            {
+                EmitCancelled(instrument, order, stoppedBySelfTrade ? CancelReason.SelfTradePrevention : CancelReason.ImmediateOrCancelRemainder);
+            }
+        }
+
+        // 6. Post-trade upkeep.
+        AfterTrading(instrument, account);
+        return RejectReason.None;
+    }
+
+    private RejectReason Amend(AmendOrder command)
+    {
+        if (!TryGetAccount(command.AccountId, out var account))
+        {
+            return RejectReason.UnknownAccount;
+        }
+
+        if (!TryGetOpenOrder(command.OrderId, out var order, out var instrument) || order.AccountId != account.Id)
+        {
+            return RejectReason.UnknownOrder;
+        }
+
+        var reason = CheckTradable(instrument.Id, out _);
+        if (reason == RejectReason.None)
+        {
+            reason = CheckPrice(command.NewPrice, instrument.Spec);
+        }
+
+        if (reason == RejectReason.None)
+        {
+            reason = CheckAmount(command.NewAmount, instrument.Spec);
+        }
+
+        if (reason != RejectReason.None)
+        {
+            return reason;
+        }
+
+        var filled = order.Filled;
+        if (command.NewAmount <= filled)
+        {
+            return RejectReason.AmendAmountNotAboveFilled;
+        }
+
+        var newRemaining = command.NewAmount - filled;
+        if (IsTooLarge(command.NewPrice, newRemaining))
+        {
+            return RejectReason.OrderTooLarge;
+        }
+
+        bool postOnly = (order.Flags & OrderFlags.PostOnly) != 0;
+        bool crosses = instrument.Book.WouldCross(order.Side, command.NewPrice);
+        if (postOnly && crosses)
+        {
+            return RejectReason.PostOnlyWouldCross;
+        }
+
+        if (order.IsReduceOnly && newRemaining > order.Remaining)
+        {
+            return RejectReason.ReduceOnlyWouldIncrease;
+        }
+
+        reason = CheckOrderMargin(account, instrument, order.Side, command.NewPrice, newRemaining, mayTake: crosses, replaced: order);
+        if (reason != RejectReason.None)
+        {
+            return reason;
+        }
+
+        // Accepted: a size decrease at the same price keeps time priority; anything else re-queues.
+        ref var position = ref account.PositionIn(instrument.Id);
+        AdjustOrderAggregates(ref position, order, -1);
+        var amended = order;
+        amended.Price = command.NewPrice;
+        amended.Amount = command.NewAmount;
+        amended.Remaining = newRemaining;
+        amended.UpdatedMicros = now;
+        EmitOrder(EventKind.OrderAmended, instrument, amended);
+
+        if (command.NewPrice == order.Price && newRemaining <= order.Remaining)
+        {
+            instrument.Book.Reduce(order.OrderId, newRemaining, command.NewAmount, now);
+            AdjustOrderAggregates(ref position, amended, +1);
+        }
+        else
+        {
+            instrument.Book.Remove(order.OrderId, out _);
+            if (crosses)
+            {
+                // The account's own resting orders are never matched here; default self-trade prevention applies.
+                MatchIncoming(account, instrument, ref amended, SelfTradePrevention.CancelResting);
+            }
+
+            ref var positionAfter = ref account.PositionIn(instrument.Id);
+            if (amended.Remaining.IsPositive)
+            {
+                instrument.Book.Add(amended);
+                AdjustOrderAggregates(ref positionAfter, amended, +1);
+            }
+            else
+            {
+                UnregisterOpenOrder(account, ref positionAfter, amended);
+            }
+        }
+
+        AfterTrading(instrument, account);
+        return RejectReason.None;
+    }
+
+    private RejectReason Cancel(CancelOrder command)
+    {
+        if (!TryGetAccount(command.AccountId, out var account))
+        {
+            return RejectReason.UnknownAccount;
+        }
+
+        if (!TryGetOpenOrder(command.OrderId, out var order, out var instrument) || order.AccountId != account.Id)
+        {
+            return RejectReason.UnknownOrder;
+        }
+
+        CancelResting(account, instrument, order.OrderId, CancelReason.UserRequested);
+        account.DeactivateIfIdle(instrument.Id);
+        return RejectReason.None;
+    }
+
+    private RejectReason CancelAll(CancelAllOrders command)
+    {
+        if (!TryGetAccount(command.AccountId, out var account))
+        {
+            return RejectReason.UnknownAccount;
+        }
+
+        if (command.InstrumentId != 0 && !TryGetInstrument(command.InstrumentId, out _))
+        {
+            return RejectReason.UnknownInstrument;
+        }
+
+        foreach (int instrumentId in account.ActiveInstruments.ToArray())
+        {
+            if (command.InstrumentId != 0 && instrumentId != command.InstrumentId)
+            {
+                continue;
+            }
+
+            var instrument = instruments[instrumentId - 1];
+            if (account.GetPosition(instrumentId).OpenOrderCount == 0)
+            {
+                continue;
+            }
+
+            foreach (var order in instrument.Book.OrdersInPriority())
+            {
+                if (order.AccountId == account.Id)
+                {
+                    CancelResting(account, instrument, order.OrderId, CancelReason.UserRequested);
+                }
+            }
+
+            account.DeactivateIfIdle(instrumentId);
+        }
+
+        return RejectReason.None;
+    }
+
+    // ---------------------------------------------------------------- validation steps
+
+    private RejectReason CheckTradable(int instrumentId, out Instrument instrument)
+    {
+        if (!TryGetInstrument(instrumentId, out instrument))
+        {
+            return RejectReason.UnknownInstrument;
+        }
+
+        if (instrument.State != InstrumentState.Active)
+        {
+            return RejectReason.InstrumentNotActive;
+        }
+
+        if (instrument.Kind == InstrumentKind.Option)
+        {
+            return RejectReason.OptionTradingNotEnabled;
+        }
+
+        return instrument.MarkPrice.IsPositive ? RejectReason.None : RejectReason.NoMarkPrice;
+    }
+
+    private static RejectReason CheckAmount(Quantity amount, InstrumentSpec spec)
+    {
+        if (!amount.IsPositive)
+        {
+            return RejectReason.OrderAmountNotPositive;
+        }
+
+        return amount.IsMultipleOf(spec.MinAmount) ? RejectReason.None : RejectReason.AmountNotOnLot;
+    }
+
+    private static RejectReason CheckPrice(Price price, InstrumentSpec spec)
+    {
+        if (!price.IsPositive)
+        {
+            return RejectReason.PriceNotPositive;
+        }
+
+        return price.IsMultipleOf(spec.TickSize) ? RejectReason.None : RejectReason.PriceNotOnTick;
+    }
+
+    private bool IsTooLarge(Price price, Quantity amount) =>
+        (Int128)price.Micros * amount.Units > (Int128)config.MaxOrderNotionalMicros * Quantity.Scale;
+
+    /// <summary>
+    /// The worst price a market order may fill at: the mark moved by the protection band, rounded
+    /// to a tick toward the mark (buys down, sells up), and never below one tick.
+    /// </summary>
+    private static Price MarketProtectionLimit(Instrument instrument, Side side)
+    {
+        var spec = instrument.Spec;
+        var mark = instrument.MarkPrice;
+        if (side == Side.Buy)
+        {
+            return mark.MultiplyPpm(1_000_000 + spec.MarketProtectionPpm, Rounding.Floor).RoundToTick(spec.TickSize, Rounding.Floor);
+        }
+
+        var floor = mark.MultiplyPpm(1_000_000 - spec.MarketProtectionPpm, Rounding.Ceiling).RoundToTick(spec.TickSize, Rounding.Ceiling);
+        return floor.IsPositive ? floor : spec.TickSize;
+    }
+
+    /// <summary>
+    /// Pre-trade check. Accepts when the account's initial requirement with the order added (and,
+    /// for an amend, the old order removed), plus the taker fee it could pay, stays within equity;
+    /// or when the order does not raise the requirement at all, so that an account can always
+    /// reduce its risk.
+    /// </summary>
+    private RejectReason CheckOrderMargin(Account account, Instrument instrument, Side side, Price price, Quantity amount, bool mayTake, RestingOrder? replaced)
+    {
+        var spec = instrument.Spec;
+        var mark = instrument.MarkPrice;
+        var current = account.GetPosition(instrument.Id);
+        var hypothetical = current;
+        if (replaced is { } old)
+        {
+            AdjustOrderAggregates(ref hypothetical, old, -1);
+        }
+
+        var added = new RestingOrder { Side = side, Price = price, Remaining = amount };
+        AdjustOrderAggregates(ref hypothetical, added, +1);
+
+        var before = StandardMargin.Initial(current, mark, spec.Tiers);
+        var after = StandardMargin.Initial(hypothetical, mark, spec.Tiers);
+        if (after <= before)
+        {
+            return RejectReason.None;
+        }
+
+        var fee = mayTake && spec.TakerFeePpm > 0
+            ? Notional.Of(price, amount, Rounding.Ceiling).MultiplyPpm(spec.TakerFeePpm, Rounding.Ceiling)
+            : Money.Zero;
+        var summary = ComputeMargin(account);
+        var required = summary.Initial - before + after + fee;
+        return required <= summary.Equity ? RejectReason.None : RejectReason.InsufficientMargin;
+    }
+
+    private MarginSummary ComputeMargin(Account account)
+    {
+        var cash = account.Cash;
+        var balance = cash;
+        var equity = cash;
+        var initial = Money.Zero;
+        var maintenance = Money.Zero;
+        foreach (int instrumentId in account.ActiveInstruments)
+        {
+            var instrument = instruments[instrumentId - 1];
+            var mark = instrument.MarkPrice;
+            var tiers = instrument.Spec.Tiers;
+            ref var position = ref account.PositionIn(instrumentId);
+            balance += position.OpenCost;
+            equity += StandardMargin.PositionValue(mark, position.Size);
+            initial += StandardMargin.Initial(position, mark, tiers);
+            maintenance += StandardMargin.Maintenance(position, mark, tiers);
+        }
+
+        return new MarginSummary(balance, equity, equity - balance, initial, maintenance);
+    }
+
+    // ---------------------------------------------------------------- matching and clearing
+
+    private bool MatchIncoming(Account account, Instrument instrument, ref RestingOrder order, SelfTradePrevention stp)
+    {
+        taker = new Taker(account, instrument, order.OrderId, order.Side, order.Remaining);
+        var outcome = instrument.Book.Match(order.Side, order.Price, order.Remaining, account.Id, stp, this);
+        order.Remaining -= outcome.Filled;
+        taker = default;
+        return outcome.StoppedBySelfTrade;
+    }
+
+    void IMatchListener.OnMakerFill(in RestingOrder maker, Quantity quantity)
+    {
+        var instrument = taker.Instrument!;
+        var makerAccount = accounts[maker.AccountId - 1];
+        ref var makerPosition = ref makerAccount.PositionIn(instrument.Id);
+
+        // The maker's open-order aggregates move from its old open amount to the new one.
+        var beforeFill = maker;
+        beforeFill.Remaining = maker.Remaining + quantity;
+        AdjustOrderAggregates(ref makerPosition, beforeFill, -1);
+        if (maker.Remaining.IsPositive)
+        {
+            AdjustOrderAggregates(ref makerPosition, maker, +1);
+        }
+        else
+        {
+            UnregisterOpenOrder(makerAccount, ref makerPosition, maker);
+        }
+
+        taker.Remaining -= quantity;
+        ClearFill(instrument, taker.Account!, makerAccount, taker.Side, maker.Price, quantity, out var takerFee, out var makerFee);
+
+        ref var e = ref Emit(EventKind.TradeExecuted);
+        e.TradeId = nextTradeId++;
+        e.InstrumentId = instrument.Id;
+        e.Side = taker.Side;
+        e.Price = maker.Price;
+        e.Quantity = quantity;
+        e.AccountId = taker.Account!.Id;
+        e.OrderId = taker.OrderId;
+        e.Remaining = taker.Remaining;
+        e.Amount = takerFee;
+        e.MakerAccountId = makerAccount.Id;
+        e.MakerOrderId = maker.OrderId;
+        e.MakerRemaining = maker.Remaining;
+        e.MakerFee = makerFee;
+
+        Touch(makerAccount);
+    }
+
+    void IMatchListener.OnSelfTradeCancel(in RestingOrder resting)
+    {
+        var account = accounts[resting.AccountId - 1];
+        ref var position = ref account.PositionIn(taker.Instrument!.Id);
+        AdjustOrderAggregates(ref position, resting, -1);
+        UnregisterOpenOrder(account, ref position, resting);
+        EmitCancelled(taker.Instrument, resting, CancelReason.SelfTradePrevention);
+    }
+
+    /// <summary>
+    /// Clears one fill between two accounts, double entry throughout: the buyer pays the notional
+    /// rounded up, the seller receives it rounded down, and the sub-micro residue goes to the fee
+    /// account. Positions, cost basis, realized PnL and open interest follow; fees (or a maker
+    /// rebate) move between each trader and the fee account.
+    /// </summary>
+    private void ClearFill(Instrument instrument, Account takerAccount, Account makerAccount, Side takerSide, Price price, Quantity quantity, out Money takerFee, out Money makerFee)
+    {
+        var (buyer, seller) = takerSide == Side.Buy ? (takerAccount, makerAccount) : (makerAccount, takerAccount);
+        var paid = Notional.Of(price, quantity, Rounding.Ceiling);
+        var received = Notional.Of(price, quantity, Rounding.Floor);
+        Ledger.Transfer(buyer, seller, received);
+        Ledger.CollectResidue(buyer, paid - received);
+
+        ApplyFill(instrument, buyer, quantity, paid);
+        ApplyFill(instrument, seller, -quantity, -received);
+
+        var spec = instrument.Spec;
+        takerFee = Fee(spec.TakerFeePpm, paid, received);
+        makerFee = Fee(spec.MakerFeePpm, paid, received);
+        Ledger.ChargeFee(takerAccount, takerFee);
+        Ledger.ChargeFee(makerAccount, makerFee);
+
+        instrument.LastTradePrice = price;
+        instrument.TradeCount++;
+    }
+
+    /// <summary>A fee rounds up on the notional rounded up; a rebate (negative rate) rounds toward zero on the notional rounded down.</summary>
+    private static Money Fee(int ppm, Money notionalUp, Money notionalDown) =>
+        ppm >= 0 ? notionalUp.MultiplyPpm(ppm, Rounding.Ceiling) : notionalDown.MultiplyPpm(ppm, Rounding.Ceiling);
+
+    private static void ApplyFill(Instrument instrument, Account account, Quantity delta, Money cashPaid)
+    {
+        ref var position = ref account.PositionIn(instrument.Id);
+        var before = position.Size;
+        TradeClearing.ApplyFill(ref position, delta, cashPaid);
+        var after = position.Size;
+        instrument.LongOpenInterest += new Quantity(Math.Max(after.Units, 0) - Math.Max(before.Units, 0));
+        instrument.ShortOpenInterest += new Quantity(Math.Max(-after.Units, 0) - Math.Max(-before.Units, 0));
+        account.Activate(instrument.Id);
+    }
+
+    // ---------------------------------------------------------------- resting orders
+
+    private void Rest(Account account, Instrument instrument, in RestingOrder order)
+    {
+        instrument.Book.Add(order);
+        account.Activate(instrument.Id);
+        ref var position = ref account.PositionIn(instrument.Id);
+        AdjustOrderAggregates(ref position, order, +1);
+        position.OpenOrderCount++;
+        account.OpenOrderCount++;
+        instrumentOfOrder.Add(order.OrderId, instrument.Id);
+        if (order.ClientOrderId is { } clientOrderId)
+        {
+            openClientOrderIds.Add((account.Id, clientOrderId), order.OrderId);
+        }
+    }
+
+    private void CancelResting(Account account, Instrument instrument, long orderId, CancelReason reason)
+    {
+        instrument.Book.Remove(orderId, out var order);
+        ref var position = ref account.PositionIn(instrument.Id);
+        AdjustOrderAggregates(ref position, order, -1);
+        UnregisterOpenOrder(account, ref position, order);
+        EmitCancelled(instrument, order, reason);
+    }
+
+    /// <summary>Forgets an order that has left the book (filled or cancelled); its aggregates must already be removed.</summary>
+    private void UnregisterOpenOrder(Account account, ref Position position, in RestingOrder order)
+    {
+        position.OpenOrderCount--;
+        account.OpenOrderCount--;
+        instrumentOfOrder.Remove(order.OrderId);
+        if (order.ClientOrderId is { } clientOrderId)
+        {
+            openClientOrderIds.Remove((account.Id, clientOrderId));
+        }
+    }
+
+    /// <summary>Adds (<paramref name="sign"/> = +1) or removes (−1) an order's open amount from its position's aggregates.</summary>
+    private static void AdjustOrderAggregates(ref Position position, in RestingOrder order, int sign)
+    {
+        var quantity = new Quantity(sign * order.Remaining.Units);
+        var notional = StandardMargin.OrderNotional(order.Side, order.Price, order.Remaining);
+        if (sign < 0)
+        {
+            notional = -notional;
+        }
+
+        if (order.Side == Side.Buy)
+        {
+            position.OpenBuyQuantity += quantity;
+            position.OpenBuyNotional += notional;
+        }
+        else
+        {
+            position.OpenSellQuantity += quantity;
+            position.OpenSellNotional += notional;
+        }
+
+        if (order.IsReduceOnly)
+        {
+            position.ReduceOnlyOpenQuantity += quantity;
+        }
+    }
+
+    /// <summary>
+    /// After any matching: trims reduce-only orders that a position change has made too large (or
+    /// wrong-sided), and forgets instruments an account no longer holds.
+    /// </summary>
+    private void AfterTrading(Instrument instrument, Account account)
+    {
+        Touch(account);
+        for (int i = 0; i < touchedAccounts.Count; i++)
+        {
+            var touched = touchedAccounts[i];
+            TrimReduceOnly(touched, instrument);
+            touched.DeactivateIfIdle(instrument.Id);
+        }
+
+        touchedAccounts.Clear();
+    }
+
+    private void Touch(Account account)
+    {
+        foreach (var a in touchedAccounts)
+        {
+            if (ReferenceEquals(a, account))
+            {
+                return;
+            }
+        }
+
+        touchedAccounts.Add(account);
+    }
+
+    /// <summary>
+    /// Reduce-only orders may together close at most the current position, on the closing side.
+    /// Orders are kept in priority order; the first that no longer fits is shrunk, the rest cancelled.
+    /// </summary>
+    private void TrimReduceOnly(Account account, Instrument instrument)
+    {
+        var position = account.GetPosition(instrument.Id);
+        long size = position.Size.Units;
+        if (!position.ReduceOnlyOpenQuantity.IsPositive)
+        {
+            return;
+        }
+
+        long room = Math.Abs(size);
+        var closingSide = size > 0 ? Side.Sell : Side.Buy;
+        foreach (var order in instrument.Book.OrdersInPriority())
+        {
+            if (order.AccountId != account.Id || !order.IsReduceOnly)
+            {
+                continue;
+            }
+
+            if (size == 0 || order.Side != closingSide || room == 0)
+            {
+                CancelResting(account, instrument, order.OrderId, CancelReason.ReduceOnlyTrimmed);
+            }
+            else if (order.Remaining.Units <= room)
+            {
+                room -= order.Remaining.Units;
+            }
+            else
+            {
+                ref var p = ref account.PositionIn(instrument.Id);
+                AdjustOrderAggregates(ref p, order, -1);
+                var trimmed = order;
+                trimmed.Remaining = new Quantity(room);
+                trimmed.Amount = order.Filled + trimmed.Remaining;
+                trimmed.UpdatedMicros = now;
+                instrument.Book.Reduce(order.OrderId, trimmed.Remaining, trimmed.Amount, now);
+                AdjustOrderAggregates(ref p, trimmed, +1);
+                ref var e = ref EmitOrder(EventKind.OrderAmended, instrument, trimmed);
+                e.CancelReason = CancelReason.ReduceOnlyTrimmed;
+                room = 0;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- events
+
+    private ref EngineEvent Emit(EventKind kind) => ref events.Add(kind, sequence, now);
+
+    private ref EngineEvent EmitOrder(EventKind kind, Instrument instrument, in RestingOrder order)
+    {
+        ref var e = ref Emit(kind);
+        e.AccountId = order.AccountId;
+        e.InstrumentId = instrument.Id;
+        e.OrderId = order.OrderId;
+        e.Side = order.Side;
+        e.Price = order.Price;
+        e.Quantity = order.Amount;
+        e.Remaining = order.Remaining;
+        return ref e;
+    }
+
+    private void EmitCancelled(Instrument instrument, in RestingOrder order, CancelReason reason)
+    {
+        ref var e = ref EmitOrder(EventKind.OrderCancelled, instrument, order);
+        e.CancelReason = reason;
+    }
+
+    private struct Taker(Account account, Instrument instrument, long orderId, Side side, Quantity remaining)
+    {
+        public Account? Account = account;
+        public Instrument? Instrument = instrument;
+        public long OrderId = orderId;
+        public Side Side = side;
+        public Quantity Remaining = remaining;
+    }
+}

@@ -1,0 +1,75 @@
+using Clearhouse.Core.Matching;
+using Clearhouse.Core.Numerics;
+
+namespace Clearhouse.Core.Engine;
+
+public enum EventKind : byte
+{
+    CommandRejected = 1,
+    AccountCreated = 2,
+    Deposited = 3,
+    Withdrawn = 4,
+    InstrumentListed = 5,
+    IndexPriceSet = 6,
+    OrderAccepted = 7,
+    TradeExecuted = 8,
+    OrderCancelled = 9,
+    OrderAmended = 10,
+}
+
+/// <summary>Why an order left the book without filling.</summary>
+public enum CancelReason : byte
+{
+    None = 0,
+    UserRequested = 1,
+    SelfTradePrevention = 2,
+
+    /// <summary>The unfilled part of an immediate-or-cancel or market order.</summary>
+    ImmediateOrCancelRemainder = 3,
+
+    /// <summary>A reduce-only order shrank or went because the position it reduces did.</summary>
+    ReduceOnlyTrimmed = 4,
+}
+
+/// <summary>
+/// One thing that happened. A flat struct so that producing events allocates nothing; which
+/// fields mean something depends on <see cref="Kind"/>:
+/// <list type="bullet">
+/// <item><c>CommandRejected</c>: <see cref="Reason"/>, <see cref="AccountId"/>, <see cref="OrderId"/> where known.</item>
+/// <item><c>AccountCreated</c>, <c>Deposited</c>, <c>Withdrawn</c>: <see cref="AccountId"/>, <see cref="Amount"/>.</item>
+/// <item><c>InstrumentListed</c>, <c>IndexPriceSet</c>: <see cref="InstrumentId"/> (first instrument of the underlying for the index), <see cref="Price"/>.</item>
+/// <item><c>OrderAccepted</c>, <c>OrderAmended</c>: the order's account, instrument, id, side, price, amount (<see cref="Quantity"/>) and <see cref="Remaining"/>.</item>
+/// <item><c>TradeExecuted</c>: taker in <see cref="AccountId"/>/<see cref="OrderId"/>/<see cref="Remaining"/>/<see cref="Amount"/> (fee),
+/// maker in the Maker fields; <see cref="Side"/> is the taker's side; <see cref="Price"/> and <see cref="Quantity"/> are the fill.</item>
+/// <item><c>OrderCancelled</c>: the order, <see cref="Remaining"/> cancelled, <see cref="CancelReason"/>.</item>
+/// </list>
+/// </summary>
+public struct EngineEvent
+{
+    public EventKind Kind;
+    public RejectReason Reason;
+    public CancelReason CancelReason;
+    public Side Side;
+    public long Sequence;
+    public long TimestampMicros;
+    public int AccountId;
+    public int InstrumentId;
+    public long OrderId;
+    public Price Price;
+    public Quantity Quantity;
+    public Quantity Remaining;
+    public Money Amount;
+    public long TradeId;
+    public int MakerAccountId;
+    public long MakerOrderId;
+    public Quantity MakerRemaining;
+    public Money MakerFee;
+
+    public override readonly string ToString() => Kind switch
+    {
+        EventKind.CommandRejected => $"#{Sequence} rejected: {Reason}",
+        EventKind.TradeExecuted => $"#{Sequence} trade {TradeId}: {Quantity} @ {Price}, taker {AccountId}/{OrderId} {Side}, maker {MakerAccountId}/{MakerOrderId}",
+        EventKind.OrderCancelled => $"#{Sequence} order {OrderId} cancelled ({CancelReason}), {Remaining} left",
+        _ => $"#{Sequence} {Kind} account {AccountId} instrument {InstrumentId} order {OrderId} {Side} {Quantity} @ {Price} amount {Amount}",
+    };
+}

@@ -1,0 +1,92 @@
+namespace Clearhouse.Core.Engine;
+
+/// <summary>
+/// Why a command was rejected. Stable: values are grouped by range and never renumbered; new
+/// codes take the next free number in their range. A rejected command changes nothing.
+/// </summary>
+public enum RejectReason : ushort
+{
+    None = 0,
+
+    // 100–199: the command envelope
+    SequenceNotIncreasing = 100,
+    TimestampWentBackwards = 101,
+    UnknownCommand = 102,
+
+    // 200–299: accounts and collateral
+    UnknownAccount = 200,
+    AmountNotPositive = 201,
+    InsufficientFreeCollateral = 202,
+    AmountTooLarge = 203,
+
+    // 300–399: instruments and prices
+    UnknownInstrument = 300,
+    InstrumentNotActive = 301,
+    InstrumentAlreadyListed = 302,
+    InvalidInstrumentSpec = 303,
+    OptionTradingNotEnabled = 304,
+    NoMarkPrice = 305,
+    UnknownUnderlying = 306,
+    IndexPriceOutOfRange = 307,
+    ExpiryInPast = 308,
+
+    // 400–499: orders
+    PriceNotOnTick = 400,
+    AmountNotOnLot = 401,
+    OrderAmountNotPositive = 402,
+    PriceNotPositive = 403,
+    PostOnlyWouldCross = 404,
+    FillOrKillNotFillable = 405,
+    ReduceOnlyWouldIncrease = 406,
+    DuplicateClientOrderId = 407,
+    TooManyOpenOrders = 408,
+    UnknownOrder = 409,
+    OrderTooLarge = 410,
+    InvalidOrderOptions = 411,
+    AmendAmountNotAboveFilled = 412,
+    ClientOrderIdTooLong = 413,
+
+    // 500–599: margin
+    InsufficientMargin = 500,
+}
+
+public static class RejectReasons
+{
+    /// <summary>A sentence a person understands, for the API and logs.</summary>
+    public static string Describe(RejectReason reason) => reason switch
+    {
+        RejectReason.None => "Accepted.",
+        RejectReason.SequenceNotIncreasing => "The command's sequence number is not greater than the last applied one.",
+        RejectReason.TimestampWentBackwards => "The command's timestamp is earlier than the last applied one.",
+        RejectReason.UnknownCommand => "The engine does not know this kind of command.",
+        RejectReason.UnknownAccount => "There is no account with that id.",
+        RejectReason.AmountNotPositive => "The amount must be greater than zero.",
+        RejectReason.InsufficientFreeCollateral => "The withdrawal is larger than the collateral free after initial margin (unrealized profit cannot be withdrawn).",
+        RejectReason.AmountTooLarge => "The amount is larger than the venue accepts in one command.",
+        RejectReason.UnknownInstrument => "There is no instrument with that id or name.",
+        RejectReason.InstrumentNotActive => "The instrument is not open for trading.",
+        RejectReason.InstrumentAlreadyListed => "An instrument with that name is already listed.",
+        RejectReason.InvalidInstrumentSpec => "The instrument's parameters are not valid (tick, lot, fees or margin table).",
+        RejectReason.OptionTradingNotEnabled => "Option trading is not enabled yet: it arrives with the options margin engine.",
+        RejectReason.NoMarkPrice => "The instrument has no mark price yet, so the order cannot be margined.",
+        RejectReason.UnknownUnderlying => "No instrument is listed on that underlying.",
+        RejectReason.IndexPriceOutOfRange => "The index price must be positive and at most 100,000,000 USDC.",
+        RejectReason.ExpiryInPast => "The instrument's expiry is not after the current time.",
+        RejectReason.PriceNotOnTick => "The price is not a multiple of the instrument's tick size.",
+        RejectReason.AmountNotOnLot => "The amount is not a multiple of the instrument's minimum amount.",
+        RejectReason.OrderAmountNotPositive => "The order amount must be greater than zero.",
+        RejectReason.PriceNotPositive => "The limit price must be greater than zero.",
+        RejectReason.PostOnlyWouldCross => "The post-only order would trade immediately, so it was rejected.",
+        RejectReason.FillOrKillNotFillable => "The fill-or-kill order cannot be filled in full right now.",
+        RejectReason.ReduceOnlyWouldIncrease => "The reduce-only order would open or increase a position.",
+        RejectReason.DuplicateClientOrderId => "Another open order of this account already uses that client order id.",
+        RejectReason.TooManyOpenOrders => "The account has reached its limit of open orders.",
+        RejectReason.UnknownOrder => "There is no open order with that id for this account.",
+        RejectReason.OrderTooLarge => "The order's notional value is larger than the venue accepts.",
+        RejectReason.InvalidOrderOptions => "This combination of order type, time in force and flags is not allowed (post-only orders rest; market orders never do).",
+        RejectReason.AmendAmountNotAboveFilled => "The new amount must be larger than what has already been filled.",
+        RejectReason.ClientOrderIdTooLong => "The client order id is longer than 64 characters.",
+        RejectReason.InsufficientMargin => "The account's equity does not cover the initial margin that this order would require.",
+        _ => $"Rejected ({(int)reason}).",
+    };
+}
