@@ -198,7 +198,9 @@ public sealed class Engine : IMatchListener
             return RejectReason.AmountNotPositive;
         }
 
-        if (command.Amount.Micros > config.MaxTransferMicros || account.Cash.Micros > long.MaxValue / 4 - command.Amount.Micros)
+        if (command.Amount.Micros > config.MaxTransferMicros
+            || account.Cash.Micros > (long.MaxValue / 4) - command.Amount.Micros
+            || Ledger.TotalDeposited.Micros > (long.MaxValue / 2) - command.Amount.Micros)
         {
             return RejectReason.AmountTooLarge;
         }

@@ -260,6 +260,21 @@ public class EngineProperties
                 Assert.Equal(longs, instrument.LongOpenInterest.Units);
                 Assert.Equal(shorts, instrument.ShortOpenInterest.Units);
 
+                // Each account's open-order aggregates match what its orders in the book add up to.
+                var orders = instrument.Book.OrdersInPriority();
+                for (int a = 1; a <= Fast.AccountCount; a++)
+                {
+                    Fast.TryGetAccount(a, out var account);
+                    var p = account.GetPosition(instrument.Id);
+                    var own = orders.Where(o => o.AccountId == a).ToList();
+                    Assert.Equal(own.Count, p.OpenOrderCount);
+                    Assert.Equal(own.Where(o => o.Side == Side.Buy).Sum(o => o.Remaining.Units), p.OpenBuyQuantity.Units);
+                    Assert.Equal(own.Where(o => o.Side == Side.Sell).Sum(o => o.Remaining.Units), p.OpenSellQuantity.Units);
+                    Assert.Equal(own.Where(o => o.IsReduceOnly).Sum(o => o.Remaining.Units), p.ReduceOnlyOpenQuantity.Units);
+                    Assert.True(p.ReduceOnlyOpenQuantity.Units <= Math.Abs(p.Size.Units), $"reduce-only orders exceed the position after {command}");
+                    Assert.All(own.Where(o => o.IsReduceOnly), o => Assert.NotEqual(Math.Sign(p.Size.Units), o.Side.Sign()));
+                }
+
                 // The book is never crossed after a command.
                 if (instrument.Book.TryGetBestBid(out var bid) && instrument.Book.TryGetBestAsk(out var ask))
                 {
