@@ -1,0 +1,86 @@
+using System.Text.Json;
+using Clearhouse.Core.Engine;
+using Clearhouse.Server.Api;
+using Clearhouse.Server.Demo;
+using Clearhouse.Server.Genesis;
+using Clearhouse.Server.Hosting;
+using Clearhouse.Server.Sequencing;
+
+namespace Clearhouse.Server;
+
+/// <summary>
+/// The composition root, in pipeline order: settings and loopback check, the engine and its one
+/// sequencer thread, genesis, the demo market, then the HTTP endpoints. <c>Program</c> runs it;
+/// the tests build the same app on a free port.
+/// </summary>
+public static class ClearhouseServer
+{
+    public static WebApplication Build(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+
+        // 1. Settings: loopback only, demo on or off. Kestrel endpoint sections would bypass the
+        // loopback check, so they are refused rather than silently honoured.
+        if (builder.Configuration.GetSection("Kestrel:Endpoints").Exists())
+        {
+            throw new ServerConfigurationException("Kestrel:Endpoints is not supported: give loopback URLs with --urls or ASPNETCORE_URLS instead.");
+        }
+
+        string urls = builder.Configuration["urls"] is { Length: > 0 } configured ? configured : ServerOptions.DefaultUrl;
+        builder.WebHost.UseUrls([.. LoopbackUrls.Validate(urls)]);
+        var options = ServerOptions.From(builder.Configuration);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(TimeProvider.System);
+
+        // 2. The engine and the single thread that drives it. Hosted services start in the order
+        // they are registered, before the server listens, and stop in reverse.
+        builder.Services.AddSingleton(_ => new Engine());
+        builder.Services.AddSingleton<Sequencer>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Sequencer>());
+
+        // 3. Genesis: the instruments and their first index prices.
+        builder.Services.AddSingleton<VenueGenesis>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<VenueGenesis>());
+
+        // 4. The demo market.
+        if (options.Demo)
+        {
+            builder.Services.AddHostedService<DemoMarket>();
+        }
+
+        builder.Services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+            json.SerializerOptions.WriteIndented = false;
+        });
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(15));
+
+        var app = builder.Build();
+
+        // 5. HTTP: errors as ApiError, the pages, the native API.
+        app.UseExceptionHandler(error => error.Run(async context =>
+        {
+            context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+            await context.Response.WriteAsJsonAsync(ApiError.From(GatewayReason.InternalError));
+        }));
+        app.MapGet("/", () => Results.Content(HomePage.Html, "text/html; charset=utf-8"));
+        app.MapGet("/health", Health);
+        app.MapNativeApi();
+        StartupBanner.Register(app);
+        return app;
+    }
+
+    /// <summary>Healthy when the engine thread answers a query within two seconds.</summary>
+    private static async Task<IResult> Health(Sequencer sequencer, CancellationToken ct)
+    {
+        try
+        {
+            long sequence = await sequencer.QueryAsync(e => e.LastSequence, ct).WaitAsync(TimeSpan.FromSeconds(2), ct);
+            return Results.Json(new { status = "ok", lastSequence = sequence });
+        }
+        catch (Exception ex) when (ex is TimeoutException or SequencerStoppedException)
+        {
+            return Results.Json(new { status = "unavailable", lastSequence = sequencer.LastAppliedSequence }, statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+    }
+}

@@ -1,0 +1,101 @@
+using Clearhouse.Core.Engine;
+using Clearhouse.Core.Numerics;
+using Clearhouse.Server.Genesis;
+using Clearhouse.Server.Sequencing;
+
+namespace Clearhouse.Server.Demo;
+
+/// <summary>
+/// The demo market, on unless <c>--demo false</c>: every <see cref="ServerOptions.DemoTickMillis"/>
+/// it moves each underlying's index one random-walk step (a <c>SetIndexPrice</c> command), lets
+/// one market maker per underlying re-quote, and now and then lets a taker cross the spread.
+/// Its accounts are created and funded through commands at start, like any client's.
+/// </summary>
+public sealed class DemoMarket(Sequencer sequencer, VenueGenesis genesis, ServerOptions options, TimeProvider clock, ILogger<DemoMarket> logger) : BackgroundService
+{
+    public static readonly Money MakerFunding = Money.FromWhole(10_000_000);
+    public static readonly Money TakerFunding = Money.FromWhole(1_000_000);
+
+    /// <summary>Chance per tick that the taker trades.</summary>
+    public const double TakerChance = 0.35;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await genesis.Listed.WaitAsync(stoppingToken);
+            var random = options.DemoSeed is { } seed ? new Random(seed) : new Random();
+            var feeds = GenesisPlan.Default.Select(u => new RandomWalkIndex(u.Underlying, u.InitialIndexPrice, random)).ToList();
+            var makers = new List<DemoMarketMaker>();
+            foreach (var feed in feeds)
+            {
+                makers.Add(new DemoMarketMaker(sequencer, await OpenFundedAccountAsync(MakerFunding, stoppingToken), feed.Underlying, logger));
+            }
+
+            var taker = new DemoTaker(sequencer, await OpenFundedAccountAsync(TakerFunding, stoppingToken), random, logger);
+            logger.LogInformation(
+                "Demo market on: index random walk every {Tick} ms, market makers on accounts {Makers}, taker on account {Taker}.",
+                options.DemoTickMillis,
+                string.Join(", ", makers.Select(m => $"{m.AccountId} ({m.Underlying})")),
+                taker.AccountId);
+
+            using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(options.DemoTickMillis), clock);
+            bool first = true;
+            do
+            {
+                if (!first)
+                {
+                    foreach (var feed in feeds)
+                    {
+                        var result = await sequencer.SubmitAsync(new SetIndexPrice(feed.Underlying, feed.Step()), stoppingToken);
+                        if (!result.IsAccepted)
+                        {
+                            logger.LogWarning("Demo index {Underlying} refused: {Reason}.", feed.Underlying, result.Reason);
+                        }
+                    }
+                }
+
+                first = false;
+                foreach (var maker in makers)
+                {
+                    await maker.RequoteAsync(stoppingToken);
+                }
+
+                if (random.NextDouble() < TakerChance)
+                {
+                    await taker.TradeAsync(stoppingToken);
+                }
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (SequencerStoppedException)
+        {
+        }
+        catch (Exception ex)
+        {
+            // The demo is a convenience: if it fails, say so and let the venue keep serving.
+            logger.LogError(ex, "The demo market stopped.");
+        }
+    }
+
+    private async Task<int> OpenFundedAccountAsync(Money funding, CancellationToken ct)
+    {
+        var created = await sequencer.SubmitAsync(new CreateAccount(), ct);
+        if (!created.IsAccepted)
+        {
+            throw new InvalidOperationException($"Demo account refused: {created.Reason}");
+        }
+
+        int accountId = created.Events[0].AccountId;
+        var deposit = await sequencer.SubmitAsync(new Deposit(accountId, funding), ct);
+        if (!deposit.IsAccepted)
+        {
+            throw new InvalidOperationException($"Demo deposit refused: {deposit.Reason}");
+        }
+
+        return accountId;
+    }
+}

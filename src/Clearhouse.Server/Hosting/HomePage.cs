@@ -1,0 +1,31 @@
+namespace Clearhouse.Server.Hosting;
+
+/// <summary>The tiny page at <c>GET /</c>: what this is and where the endpoints are.</summary>
+public static class HomePage
+{
+    public const string Html =
+        """
+        <!doctype html>
+        <html lang="en">
+        <head><meta charset="utf-8"><title>Clearhouse</title>
+        <style>body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;line-height:1.5}code{background:#f3f3f3;padding:0 .25em}</style>
+        </head>
+        <body>
+        <h1>Clearhouse</h1>
+        <p>A deterministic derivatives venue. This is its native JSON API, bound to loopback and
+        <strong>unauthenticated</strong> until the API issue adds authentication. Decimals are strings
+        in answers and may be strings or JSON numbers in requests. Full reference: <code>docs/native-api.md</code>.</p>
+        <ul>
+        <li><a href="/health"><code>GET /health</code></a> &mdash; is the engine thread answering</li>
+        <li><a href="/api/status"><code>GET /api/status</code></a> &mdash; last sequence, counters</li>
+        <li><a href="/api/instruments"><code>GET /api/instruments</code></a> &mdash; listed instruments, marks, best bid/ask</li>
+        <li><a href="/api/book/BTC_USDC-PERPETUAL?depth=10"><code>GET /api/book/{instrument}?depth=N</code></a> &mdash; order book levels</li>
+        <li><code>POST /api/accounts</code> &mdash; open an account</li>
+        <li><code>POST /api/accounts/{id}/deposit</code>, <code>POST /api/accounts/{id}/withdraw</code> &mdash; <code>{"amount":"1000"}</code></li>
+        <li><code>GET /api/accounts/{id}</code> &mdash; balances, margin, positions, open orders</li>
+        <li><code>POST /api/orders</code> &mdash; place; <code>POST /api/orders/{id}/amend</code>; <code>DELETE /api/orders/{id}?accountId=</code>; <code>DELETE /api/orders?accountId=&amp;instrument=</code></li>
+        </ul>
+        </body>
+        </html>
+        """;
+}

@@ -1,0 +1,33 @@
+using Clearhouse.Server.Genesis;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+
+namespace Clearhouse.Server.Hosting;
+
+/// <summary>Logs what is being served, where, and that it is unauthenticated, once the server listens.</summary>
+public static class StartupBanner
+{
+    public static void Register(WebApplication app)
+    {
+        var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
+        lifetime.ApplicationStarted.Register(() =>
+        {
+            var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Clearhouse.Server");
+            var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+            var genesis = app.Services.GetRequiredService<VenueGenesis>();
+            var options = app.Services.GetRequiredService<ServerOptions>();
+            var instruments = genesis.Listed.IsCompletedSuccessfully ? genesis.Listed.Result : [];
+            logger.LogInformation(
+                """
+                Clearhouse server listening on {Urls}
+                  Instruments: {Instruments}
+                  Demo market: {Demo}
+                  Endpoints: GET / · GET /health · GET /api/instruments · GET /api/book/{{instrument}} · /api/accounts · /api/orders (docs/native-api.md)
+                  The API is UNAUTHENTICATED and bound to loopback only; authentication arrives with the API issue.
+                """,
+                string.Join(", ", addresses),
+                string.Join(", ", instruments),
+                options.Demo ? "on (--demo false turns it off)" : "off");
+        });
+    }
+}

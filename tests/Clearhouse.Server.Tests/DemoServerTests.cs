@@ -1,0 +1,118 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Clearhouse.Server.Tests;
+
+/// <summary>The server as <c>dotnet run</c> starts it: genesis plus the demo market.</summary>
+public sealed class DemoServerTests(DemoServer fixture) : IClassFixture<DemoServer>
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+
+    private RunningServer Server => fixture.Server;
+
+    [Fact]
+    public async Task The_BTC_and_ETH_perpetuals_and_the_next_two_quarterly_futures_are_listed()
+    {
+        var instruments = await Server.GetOkAsync("/api/instruments");
+        var names = instruments.EnumerateArray().Select(i => i.GetProperty("name").GetString()).ToList();
+        Assert.Equal(6, names.Count);
+        Assert.Contains("BTC_USDC-PERPETUAL", names);
+        Assert.Contains("ETH_USDC-PERPETUAL", names);
+        Assert.Equal(2, names.Count(n => n!.StartsWith("BTC_USDC-", StringComparison.Ordinal) && n != "BTC_USDC-PERPETUAL"));
+        Assert.Equal(2, names.Count(n => n!.StartsWith("ETH_USDC-", StringComparison.Ordinal) && n != "ETH_USDC-PERPETUAL"));
+
+        var btc = instruments.EnumerateArray().Single(i => i.GetProperty("name").GetString() == "BTC_USDC-PERPETUAL");
+        Assert.Equal("0.5", btc.GetProperty("tickSize").GetString());
+        Assert.Equal("0.001", btc.GetProperty("minAmount").GetString());
+        Assert.Equal("perpetual", btc.GetProperty("kind").GetString());
+        Assert.NotNull(btc.GetProperty("markPrice").GetString());
+
+        var eth = instruments.EnumerateArray().Single(i => i.GetProperty("name").GetString() == "ETH_USDC-PERPETUAL");
+        Assert.Equal("0.05", eth.GetProperty("tickSize").GetString());
+        Assert.Equal("0.01", eth.GetProperty("minAmount").GetString());
+
+        foreach (var future in instruments.EnumerateArray().Where(i => i.GetProperty("kind").GetString() == "future"))
+        {
+            var expiry = DateOnly.ParseExact(future.GetProperty("expiry").GetString()!, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+            Assert.Equal(DayOfWeek.Friday, expiry.DayOfWeek);
+            Assert.Contains(expiry.Month, new[] { 3, 6, 9, 12 });
+            Assert.True(expiry.AddDays(7).Month != expiry.Month, $"{expiry} is not the last Friday of its month");
+        }
+    }
+
+    [Fact]
+    public async Task Every_demo_book_has_levels_on_both_sides_soon_after_startup()
+    {
+        var names = (await Server.GetOkAsync("/api/instruments")).EnumerateArray().Select(i => i.GetProperty("name").GetString()!).ToList();
+        foreach (string name in names)
+        {
+            bool quoted = await RunningServer.EventuallyAsync(
+                async () =>
+                {
+                    var book = await Server.GetOkAsync($"/api/book/{name}?depth=3");
+                    return book.GetProperty("bids").GetArrayLength() == 3 && book.GetProperty("asks").GetArrayLength() == 3;
+                },
+                Patience);
+            Assert.True(quoted, $"{name} had no three levels on each side within {Patience}");
+
+            var levels = await Server.GetOkAsync($"/api/book/{name}?depth=3");
+            decimal bestBid = Dec(levels.GetProperty("bids")[0][0]);
+            decimal bestAsk = Dec(levels.GetProperty("asks")[0][0]);
+            Assert.True(bestBid < bestAsk, $"{name}: bid {bestBid} ≥ ask {bestAsk}");
+            Assert.True(Dec(levels.GetProperty("bids")[1][0]) < bestBid, "bids are best (highest) first");
+            Assert.True(Dec(levels.GetProperty("asks")[1][0]) > bestAsk, "asks are best (lowest) first");
+        }
+    }
+
+    [Fact]
+    public async Task Placing_a_crossing_order_through_the_API_trades_against_the_demo_book()
+    {
+        const string instrument = "BTC_USDC-PERPETUAL";
+        Assert.True(await RunningServer.EventuallyAsync(async () => (await Server.GetOkAsync($"/api/book/{instrument}?depth=1")).GetProperty("asks").GetArrayLength() > 0, Patience));
+        int accountId = await Server.OpenFundedAccountAsync("100000");
+
+        // A market buy fills against the best asks, within the protection band around the mark.
+        var order = await Server.PlaceOkAsync(new { accountId, instrument, side = "buy", type = "market", amount = "0.01" });
+        Assert.Equal("filled", order.GetProperty("state").GetString());
+        Assert.Equal("0.01", order.GetProperty("filledAmount").GetString());
+        var trades = order.GetProperty("trades");
+        Assert.True(trades.GetArrayLength() > 0);
+        Assert.Equal(0.01m, trades.EnumerateArray().Sum(t => Dec(t.GetProperty("amount"))));
+
+        var account = await Server.GetOkAsync($"/api/accounts/{accountId}");
+        var position = Assert.Single(account.GetProperty("positions").EnumerateArray());
+        Assert.Equal(instrument, position.GetProperty("instrument").GetString());
+        Assert.Equal("0.01", position.GetProperty("size").GetString());
+        Assert.True(Dec(account.GetProperty("initialMargin")) > 0);
+        Assert.True(Dec(account.GetProperty("cash")) < 100000m, "a long position is paid for in cash");
+    }
+
+    [Fact]
+    public async Task The_index_moves_and_the_demo_taker_makes_trades_happen()
+    {
+        var first = await Server.GetOkAsync("/api/instruments");
+        string? firstIndex = first[0].GetProperty("indexPrice").GetString();
+        bool moved = await RunningServer.EventuallyAsync(
+            async () => (await Server.GetOkAsync("/api/instruments"))[0].GetProperty("indexPrice").GetString() != firstIndex,
+            Patience);
+        Assert.True(moved, "the demo index did not move");
+
+        bool traded = await RunningServer.EventuallyAsync(
+            async () => (await Server.GetOkAsync("/api/instruments")).EnumerateArray().Sum(i => i.GetProperty("tradeCount").GetInt64()) > 0,
+            Patience);
+        Assert.True(traded, "the demo taker made no trade");
+    }
+
+    [Fact]
+    public async Task The_home_page_and_health_answer()
+    {
+        using var home = await Server.Http.GetAsync("/");
+        Assert.Equal(200, (int)home.StatusCode);
+        Assert.Contains("/api/instruments", await home.Content.ReadAsStringAsync());
+
+        var health = await Server.GetOkAsync("/health");
+        Assert.Equal("ok", health.GetProperty("status").GetString());
+    }
+
+    private static decimal Dec(JsonElement e) => decimal.Parse(e.GetString()!, NumberStyles.AllowDecimalPoint | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+}

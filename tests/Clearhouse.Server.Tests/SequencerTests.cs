@@ -1,0 +1,108 @@
+using Clearhouse.Core.Engine;
+using Clearhouse.Core.Instruments;
+using Clearhouse.Core.Numerics;
+using Clearhouse.Server.Sequencing;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Clearhouse.Server.Tests;
+
+public sealed class SequencerTests
+{
+    [Fact]
+    public async Task Sequence_numbers_always_increase_even_after_rejections_and_gaps_are_allowed()
+    {
+        var clock = new ManualClock(DateTimeOffset.Parse("2026-11-25T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        using var sequencer = Started(new Engine(), clock);
+
+        var created = await sequencer.SubmitAsync(new CreateAccount());
+        var rejected = await sequencer.SubmitAsync(new Deposit(AccountId: 99, Money.FromWhole(1)));
+        var deposited = await sequencer.SubmitAsync(new Deposit(created.Events[0].AccountId, Money.FromWhole(1)));
+
+        Assert.True(created.IsAccepted);
+        Assert.Equal(RejectReason.UnknownAccount, rejected.Reason);
+        Assert.True(deposited.IsAccepted, deposited.Reason.ToString());
+        Assert.True(created.Sequence < rejected.Sequence && rejected.Sequence < deposited.Sequence);
+        Assert.Equal(deposited.Sequence, await sequencer.QueryAsync(e => e.LastSequence));
+    }
+
+    [Fact]
+    public async Task Timestamps_come_from_the_clock_in_Unix_microseconds_and_never_go_backwards()
+    {
+        var start = DateTimeOffset.Parse("2026-11-25T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
+        var clock = new ManualClock(start);
+        using var sequencer = Started(new Engine(), clock);
+
+        var first = await sequencer.SubmitAsync(new CreateAccount());
+        clock.Now = start.AddSeconds(-30); // the wall clock steps back
+        var second = await sequencer.SubmitAsync(new CreateAccount());
+        clock.Now = start.AddTicks(15); // 1.5 µs later
+        var third = await sequencer.SubmitAsync(new CreateAccount());
+
+        long startMicros = start.ToUnixTimeMilliseconds() * 1000;
+        Assert.Equal(startMicros, first.TimestampMicros);
+        Assert.Equal(startMicros, second.TimestampMicros);
+        Assert.Equal(startMicros + 1, third.TimestampMicros);
+        Assert.True(second.IsAccepted && third.IsAccepted);
+    }
+
+    [Fact]
+    public async Task Events_are_copied_so_they_survive_the_next_command()
+    {
+        using var sequencer = Started(new Engine(), new ManualClock(DateTimeOffset.UnixEpoch.AddDays(20_000)));
+        var first = await sequencer.SubmitAsync(new CreateAccount());
+        var second = await sequencer.SubmitAsync(new CreateAccount());
+        Assert.Equal(1, first.Events[0].AccountId);
+        Assert.Equal(2, second.Events[0].AccountId);
+    }
+
+    [Fact]
+    public async Task Listing_an_instrument_puts_it_in_the_directory_for_the_gateway()
+    {
+        using var sequencer = Started(new Engine(), new ManualClock(DateTimeOffset.UnixEpoch.AddDays(20_000)));
+        var spec = InstrumentSpec.Create(InstrumentTerms.Perpetual("SOL"), Price.FromDecimal(0.01m), Quantity.FromDecimal(0.1m));
+        Assert.False(sequencer.Instruments.TryGetId("SOL_USDC-PERPETUAL", out _));
+
+        var listed = await sequencer.SubmitAsync(new ListInstrument(spec));
+
+        Assert.True(listed.IsAccepted);
+        Assert.True(sequencer.Instruments.TryGetId("SOL_USDC-PERPETUAL", out int id));
+        Assert.Equal("SOL_USDC-PERPETUAL", sequencer.Instruments.NameOf(id));
+    }
+
+    [Fact]
+    public async Task Queries_run_on_the_engine_thread_and_a_failing_query_fails_only_its_caller()
+    {
+        using var sequencer = Started(new Engine(), new ManualClock(DateTimeOffset.UnixEpoch.AddDays(20_000)));
+        string? engineThread = await sequencer.QueryAsync(_ => Thread.CurrentThread.Name);
+        Assert.Equal("Clearhouse engine", engineThread);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => sequencer.QueryAsync<int>(_ => throw new InvalidOperationException("boom")));
+        Assert.True((await sequencer.SubmitAsync(new CreateAccount())).IsAccepted);
+    }
+
+    [Fact]
+    public async Task After_stopping_new_commands_are_refused_and_queued_ones_were_applied()
+    {
+        var sequencer = Started(new Engine(), new ManualClock(DateTimeOffset.UnixEpoch.AddDays(20_000)));
+        var queued = Enumerable.Range(0, 100).Select(_ => sequencer.SubmitAsync(new CreateAccount())).ToList();
+        await sequencer.StopAsync(CancellationToken.None);
+
+        Assert.All(await Task.WhenAll(queued), r => Assert.True(r.IsAccepted));
+        await Assert.ThrowsAsync<SequencerStoppedException>(() => sequencer.SubmitAsync(new CreateAccount()));
+        sequencer.Dispose();
+    }
+
+    private static Sequencer Started(Engine engine, TimeProvider clock)
+    {
+        var sequencer = new Sequencer(engine, clock, NullLogger<Sequencer>.Instance);
+        sequencer.Start();
+        return sequencer;
+    }
+
+    private sealed class ManualClock(DateTimeOffset now) : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = now;
+
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+}
