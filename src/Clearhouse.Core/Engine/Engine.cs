@@ -166,6 +166,37 @@ public sealed class Engine : IMatchListener
         return false;
     }
 
+    /// <summary>
+    /// An account's open orders, by instrument id and then in book priority order; all of them, or
+    /// only those in <paramref name="instrumentId"/> when it is not zero. A query: it allocates.
+    /// </summary>
+    public IReadOnlyList<OpenOrder> GetOpenOrders(int accountId, int instrumentId = 0)
+    {
+        var result = new List<OpenOrder>();
+        if (!TryGetAccount(accountId, out var account))
+        {
+            return result;
+        }
+
+        foreach (int id in account.ActiveInstruments)
+        {
+            if ((instrumentId != 0 && id != instrumentId) || account.GetPosition(id).OpenOrderCount == 0)
+            {
+                continue;
+            }
+
+            foreach (var order in instruments[id - 1].Book.OrdersInPriority())
+            {
+                if (order.AccountId == accountId)
+                {
+                    result.Add(new OpenOrder(id, order));
+                }
+            }
+        }
+
+        return result;
+    }
+
     /// <summary>Equity, balance and requirements of an account at current marks.</summary>
     public MarginSummary GetMarginSummary(int accountId) =>
         TryGetAccount(accountId, out var account) ? ComputeMargin(account) : default;
@@ -263,7 +294,7 @@ public sealed class Engine : IMatchListener
 
         if (!underlyingsByName.TryGetValue(spec.Terms.Underlying, out var underlying))
         {
-            underlying = new Underlying(spec.Terms.Underlying);
+            underlying = new Underlying(underlyings.Count + 1, spec.Terms.Underlying);
             underlyings.Add(underlying);
             underlyingsByName.Add(underlying.Name, underlying);
         }
@@ -273,6 +304,7 @@ public sealed class Engine : IMatchListener
         instrumentsByName.Add(spec.Name, instrument);
         ref var e = ref Emit(EventKind.InstrumentListed);
         e.InstrumentId = instrument.Id;
+        e.UnderlyingId = underlying.Id;
         return RejectReason.None;
     }
 
@@ -291,6 +323,7 @@ public sealed class Engine : IMatchListener
         underlying.IndexPrice = command.Price;
         underlying.IndexUpdatedMicros = now;
         ref var e = ref Emit(EventKind.IndexPriceSet);
+        e.UnderlyingId = underlying.Id;
         e.Price = command.Price;
         return RejectReason.None;
     }

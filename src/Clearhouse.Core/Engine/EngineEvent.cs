@@ -37,7 +37,8 @@ public enum CancelReason : byte
 /// <list type="bullet">
 /// <item><c>CommandRejected</c>: <see cref="Reason"/>, <see cref="AccountId"/>, <see cref="OrderId"/> where known.</item>
 /// <item><c>AccountCreated</c>, <c>Deposited</c>, <c>Withdrawn</c>: <see cref="AccountId"/>, <see cref="Amount"/>.</item>
-/// <item><c>InstrumentListed</c>, <c>IndexPriceSet</c>: <see cref="InstrumentId"/> (first instrument of the underlying for the index), <see cref="Price"/>.</item>
+/// <item><c>InstrumentListed</c>: <see cref="InstrumentId"/> and its <see cref="UnderlyingId"/>.</item>
+/// <item><c>IndexPriceSet</c>: <see cref="UnderlyingId"/> and the new index in <see cref="Price"/>.</item>
 /// <item><c>OrderAccepted</c>, <c>OrderAmended</c>: the order's account, instrument, id, side, price, amount (<see cref="Quantity"/>) and <see cref="Remaining"/>.</item>
 /// <item><c>TradeExecuted</c>: taker in <see cref="AccountId"/>/<see cref="OrderId"/>/<see cref="Remaining"/>/<see cref="Amount"/> (fee),
 /// maker in the Maker fields; <see cref="Side"/> is the taker's side; <see cref="Price"/> and <see cref="Quantity"/> are the fill.</item>
@@ -54,6 +55,7 @@ public struct EngineEvent
     public long TimestampMicros;
     public int AccountId;
     public int InstrumentId;
+    public int UnderlyingId;
     public long OrderId;
     public Price Price;
     public Quantity Quantity;

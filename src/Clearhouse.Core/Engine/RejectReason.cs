@@ -48,6 +48,9 @@ public enum RejectReason : ushort
 
     // 500–599: margin
     InsufficientMargin = 500,
+
+    // 900–999: reserved for gateways (malformed requests refused before they become commands);
+    // Core never emits them. See Clearhouse.Server's GatewayReason.
 }
 
 public static class RejectReasons

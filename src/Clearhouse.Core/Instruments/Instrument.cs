@@ -17,8 +17,11 @@ public enum InstrumentState : byte
 }
 
 /// <summary>The index price of one underlying, shared by every instrument on it.</summary>
-public sealed class Underlying(string name)
+public sealed class Underlying(int id, string name)
 {
+    /// <summary>1, 2, 3, … in the order underlyings first appear in listings.</summary>
+    public int Id { get; } = id;
+
     public string Name { get; } = name;
 
     /// <summary>Latest index price; zero until the first <c>SetIndexPrice</c>.</summary>
@@ -26,6 +29,9 @@ public sealed class Underlying(string name)
 
     public long IndexUpdatedMicros { get; internal set; }
 }
+
+/// <summary>An open order and the instrument it rests in.</summary>
+public readonly record struct OpenOrder(int InstrumentId, Matching.RestingOrder Order);
 
 /// <summary>A listed instrument: its spec, its lifecycle state, its book and its open interest.</summary>
 public sealed class Instrument

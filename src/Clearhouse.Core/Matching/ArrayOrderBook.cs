@@ -334,28 +334,27 @@ public sealed class ArrayOrderBook : IOrderBook
                 return Count - 1;
             }
 
+            // Branch-free lower bound (the first level whose key is not below the key): the loop
+            // halves the range a fixed number of times, taking the upper half by arithmetic rather
+            // than by a branch that mispredicts about every other step. Keys are prices (at most
+            // ~1e14 micros), so k − key cannot overflow and its sign bit says k < key.
+            // Measured on a 200-level side: Remove + Add 150 → 125 ns (docs/benchmarks.md).
+            var items = Items;
             int lo = 0;
-            int hi = Count - 1;
-            while (lo <= hi)
+            int n = Count;
+            while (n > 1)
             {
-                int mid = (int)((uint)(lo + hi) >> 1);
-                long k = Items[mid].Key;
-                if (k == key)
-                {
-                    return mid;
-                }
-
-                if (k < key)
-                {
-                    lo = mid + 1;
-                }
-                else
-                {
-                    hi = mid - 1;
-                }
+                int half = n >> 1;
+                lo += unchecked((int)((items[lo + half - 1].Key - key) >> 63)) & half;
+                n -= half;
             }
 
-            return ~lo;
+            if (n == 1)
+            {
+                lo += unchecked((int)((items[lo].Key - key) >> 63)) & 1;
+            }
+
+            return lo < Count && items[lo].Key == key ? lo : ~lo;
         }
 
         public void InsertAt(int index, long key, long price)

@@ -191,29 +191,23 @@ internal static class Views
                 var unrealized = StandardMargin.PositionValue(mark, position.Size) - position.OpenCost;
                 positions.Add(new PositionView(instrument.Name, instrument.Id, Text(position.Size), Text(position.AverageEntryPrice), Text(mark), Text(position.RealizedPnl), Text(unrealized)));
             }
+        }
 
-            if (position.OpenOrderCount > 0)
-            {
-                foreach (var order in instrument.Book.OrdersInPriority())
-                {
-                    if (order.AccountId == accountId)
-                    {
-                        orders.Add(new OpenOrderView(
-                            order.OrderId,
-                            instrument.Name,
-                            Word(order.Side),
-                            Text(order.Price),
-                            Text(order.Amount),
-                            Text(order.Filled),
-                            Text(order.Remaining),
-                            (order.Flags & OrderFlags.PostOnly) != 0,
-                            order.IsReduceOnly,
-                            order.ClientOrderId,
-                            order.CreatedMicros,
-                            order.UpdatedMicros));
-                    }
-                }
-            }
+        foreach (var (instrumentId, order) in engine.GetOpenOrders(accountId))
+        {
+            orders.Add(new OpenOrderView(
+                order.OrderId,
+                engine.Instruments[instrumentId - 1].Name,
+                Word(order.Side),
+                Text(order.Price),
+                Text(order.Amount),
+                Text(order.Filled),
+                Text(order.Remaining),
+                (order.Flags & OrderFlags.PostOnly) != 0,
+                order.IsReduceOnly,
+                order.ClientOrderId,
+                order.CreatedMicros,
+                order.UpdatedMicros));
         }
 
         orders.Sort((a, b) => a.OrderId.CompareTo(b.OrderId));

@@ -269,6 +269,32 @@ public class OrderEntryTests
     }
 
     [Fact]
+    public void An_accounts_open_orders_are_listed_by_instrument_then_priority()
+    {
+        int future = venue.ListFuture("BTC", new DateOnly(2026, 3, 27));
+        long a = venue.Buy(alice, future, 90_000m, 1m);
+        long b = venue.Buy(alice, btc, 90_000m, 1m);
+        long c = venue.Buy(alice, btc, 91_000m, 1m);
+        venue.Buy(bob, btc, 92_000m, 1m);
+
+        Assert.Equal([(btc, c), (btc, b), (future, a)], venue.Engine.GetOpenOrders(alice).Select(o => (o.InstrumentId, o.Order.OrderId)));
+        Assert.Equal([a], venue.Engine.GetOpenOrders(alice, future).Select(o => o.Order.OrderId));
+        Assert.Empty(venue.Engine.GetOpenOrders(99));
+    }
+
+    [Fact]
+    public void An_index_update_says_which_underlying_moved()
+    {
+        venue.ListFuture("ETH", new DateOnly(2026, 3, 27), tick: 0.05m, lot: 0.01m);
+        venue.SetIndex("ETH", 3_000m);
+        var e = Assert.Single(venue.Events);
+        Assert.Equal(EventKind.IndexPriceSet, e.Kind);
+        Assert.True(venue.Engine.TryGetUnderlying("ETH", out var eth));
+        Assert.Equal(eth.Id, e.UnderlyingId);
+        Assert.Equal(2, eth.Id);
+    }
+
+    [Fact]
     public void Commands_must_arrive_in_sequence_and_time_order()
     {
         var engine = new Core.Engine.Engine();
