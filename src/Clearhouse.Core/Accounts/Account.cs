@@ -43,6 +43,12 @@ public sealed class Account
         return ref positions[instrumentId];
     }
 
+    internal void Restore(Money cash, int openOrderCount)
+    {
+        Cash = cash;
+        OpenOrderCount = openOrderCount;
+    }
+
     public Position GetPosition(int instrumentId) => instrumentId < positions.Length ? positions[instrumentId] : default;
 
     /// <summary>Marks an instrument as held; idempotent.</summary>

@@ -24,6 +24,15 @@ public sealed class Ledger
 
     public Money TotalWithdrawn { get; private set; }
 
+    internal void Restore(Money feeAccount, Money insuranceFund, Money external, Money totalDeposited, Money totalWithdrawn)
+    {
+        FeeAccount = feeAccount;
+        InsuranceFund = insuranceFund;
+        External = external;
+        TotalDeposited = totalDeposited;
+        TotalWithdrawn = totalWithdrawn;
+    }
+
     public void Deposit(Account account, Money amount)
     {
         External -= amount;

@@ -27,6 +27,8 @@ public sealed class Engine : IMatchListener
     private readonly Dictionary<(int AccountId, string ClientOrderId), long> openClientOrderIds = [];
     private readonly EventBuffer events = new();
     private readonly List<Account> touchedAccounts = [];
+    private readonly DirtySet dirtyAccounts = new();
+    private readonly DirtySet dirtyInstruments = new();
     private long nextOrderId = 1;
     private long nextTradeId = 1;
 
@@ -206,12 +208,67 @@ public sealed class Engine : IMatchListener
 
     public string ComputeStateHashHex() => Convert.ToHexStringLower(ComputeStateHash());
 
+    // ---------------------------------------------------------------- restoring from a snapshot
+
+    internal IReadOnlyList<Account> AccountList => accounts;
+
+    /// <summary>Accounts changed since the last call, ascending; for incremental state roots.</summary>
+    internal int[] DrainDirtyAccounts() => dirtyAccounts.Drain();
+
+    /// <summary>Instruments changed since the last call, ascending.</summary>
+    internal int[] DrainDirtyInstruments() => dirtyInstruments.Drain();
+
+    internal void RestoreCounters(long lastSequence, long lastTimestampMicros, long nextOrder, long nextTrade)
+    {
+        LastSequence = lastSequence;
+        LastTimestampMicros = lastTimestampMicros;
+        nextOrderId = nextOrder;
+        nextTradeId = nextTrade;
+    }
+
+    internal Underlying RestoreUnderlying(string name, Price index, long updatedMicros)
+    {
+        var underlying = new Underlying(underlyings.Count + 1, name) { IndexPrice = index, IndexUpdatedMicros = updatedMicros };
+        underlyings.Add(underlying);
+        underlyingsByName.Add(name, underlying);
+        return underlying;
+    }
+
+    internal Instrument RestoreInstrument(InstrumentSpec spec, long listedMicros)
+    {
+        var instrument = new Instrument(instruments.Count + 1, spec, underlyingsByName[spec.Terms.Underlying], config.BookFactory(), listedMicros);
+        instruments.Add(instrument);
+        instrumentsByName.Add(spec.Name, instrument);
+        dirtyInstruments.Mark(instrument.Id);
+        return instrument;
+    }
+
+    internal Account RestoreAccount()
+    {
+        var account = new Account(accounts.Count + 1, instruments.Count + 1);
+        accounts.Add(account);
+        dirtyAccounts.Mark(account.Id);
+        return account;
+    }
+
+    /// <summary>Puts a resting order back at the end of its level; call in priority order. Position aggregates are restored separately.</summary>
+    internal void RestoreOrder(Instrument instrument, in RestingOrder order)
+    {
+        instrument.Book.Add(order);
+        instrumentOfOrder.Add(order.OrderId, instrument.Id);
+        if (order.ClientOrderId is { } clientOrderId)
+        {
+            openClientOrderIds.Add((order.AccountId, clientOrderId), order.OrderId);
+        }
+    }
+
     // ---------------------------------------------------------------- accounts and collateral
 
     private RejectReason Open()
     {
         var account = new Account(accounts.Count + 1, instruments.Count + 1);
         accounts.Add(account);
+        dirtyAccounts.Mark(account.Id);
         ref var e = ref Emit(EventKind.AccountCreated);
         e.AccountId = account.Id;
         return RejectReason.None;
@@ -237,6 +294,7 @@ public sealed class Engine : IMatchListener
         }
 
         Ledger.Deposit(account, command.Amount);
+        dirtyAccounts.Mark(account.Id);
         ref var e = ref Emit(EventKind.Deposited);
         e.AccountId = account.Id;
         e.Amount = command.Amount;
@@ -266,6 +324,7 @@ public sealed class Engine : IMatchListener
         }
 
         Ledger.Withdraw(account, command.Amount);
+        dirtyAccounts.Mark(account.Id);
         ref var e = ref Emit(EventKind.Withdrawn);
         e.AccountId = account.Id;
         e.Amount = command.Amount;
@@ -302,6 +361,7 @@ public sealed class Engine : IMatchListener
         var instrument = new Instrument(instruments.Count + 1, spec, underlying, config.BookFactory(), now);
         instruments.Add(instrument);
         instrumentsByName.Add(spec.Name, instrument);
+        dirtyInstruments.Mark(instrument.Id);
         ref var e = ref Emit(EventKind.InstrumentListed);
         e.InstrumentId = instrument.Id;
         e.UnderlyingId = underlying.Id;
@@ -589,6 +649,8 @@ public sealed class Engine : IMatchListener
 
         CancelResting(account, instrument, order.OrderId, CancelReason.UserRequested);
         account.DeactivateIfIdle(instrument.Id);
+        dirtyAccounts.Mark(account.Id);
+        dirtyInstruments.Mark(instrument.Id);
         return RejectReason.None;
     }
 
@@ -626,6 +688,8 @@ public sealed class Engine : IMatchListener
             }
 
             account.DeactivateIfIdle(instrumentId);
+            dirtyAccounts.Mark(account.Id);
+            dirtyInstruments.Mark(instrumentId);
         }
 
         return RejectReason.None;
@@ -924,11 +988,13 @@ public sealed class Engine : IMatchListener
     private void AfterTrading(Instrument instrument, Account account)
     {
         Touch(account);
+        dirtyInstruments.Mark(instrument.Id);
         for (int i = 0; i < touchedAccounts.Count; i++)
         {
             var touched = touchedAccounts[i];
             TrimReduceOnly(touched, instrument);
             touched.DeactivateIfIdle(instrument.Id);
+            dirtyAccounts.Mark(touched.Id);
         }
 
         touchedAccounts.Clear();

@@ -1,0 +1,124 @@
+using System.Security.Cryptography;
+using Clearhouse.Core.Engine;
+using Clearhouse.Core.Numerics;
+using CsCheck;
+using Clearhouse.Core.Matching;
+using Clearhouse.Core.Merkle;
+using Clearhouse.Core.Tests.Engine;
+
+namespace Clearhouse.Core.Tests.Merkle;
+
+public class StateTreeTests
+{
+    [Fact]
+    public void A_two_leaf_tree_hashes_leaves_and_nodes_with_distinct_prefixes()
+    {
+        byte[] a = [1, 2, 3];
+        byte[] b = [4];
+        byte[] leafA = SHA256.HashData([0x00, .. a]);
+        byte[] leafB = SHA256.HashData([0x00, .. b]);
+        byte[] expected = SHA256.HashData([0x01, .. leafA, .. leafB]);
+        Assert.Equal(expected, MerkleTree.RootOf([a, b]));
+    }
+
+    [Fact]
+    public void Every_proof_of_a_tree_folds_to_its_root_and_a_wrong_index_does_not()
+    {
+        var tree = new MerkleTree(2);
+        var leaves = Enumerable.Range(0, 37).Select(i => BitConverter.GetBytes(i * 7919)).ToArray();
+        for (int i = 0; i < leaves.Length; i++)
+        {
+            tree.SetLeaf(i, leaves[i]);
+        }
+
+        byte[] root = tree.ComputeRoot();
+        Assert.Equal(64, tree.Capacity);
+        for (int i = 0; i < leaves.Length; i++)
+        {
+            var proof = tree.Proof(i);
+            Assert.Equal(root, MerkleTree.RootFromProof(MerkleTree.HashLeaf(leaves[i]), i, proof));
+            Assert.NotEqual(root, MerkleTree.RootFromProof(MerkleTree.HashLeaf(leaves[i]), i ^ 1, proof));
+        }
+    }
+
+    [Fact]
+    public void The_incremental_root_equals_the_root_computed_from_scratch_over_random_streams()
+    {
+        EngineProperties.StreamGen.Sample(steps =>
+        {
+            var driver = new EngineProperties.Driver();
+            var tree = new StateTree();
+            tree.Update(driver.Fast);
+            foreach (var chunk in steps.Chunk(97))
+            {
+                driver.Run(chunk, checkEveryCommand: false, requireActivity: false);
+                Assert.Equal(StateTree.ComputeFromScratch(driver.Fast), tree.Update(driver.Fast));
+            }
+        }, iter: 6, threads: 1);
+    }
+
+    [Fact]
+    public void Every_account_proof_verifies_and_any_change_to_balance_position_or_path_breaks_it()
+    {
+        var venue = new Venue();
+        int btc = venue.ListBtcPerpetual();
+        int alice = venue.NewAccount(50_000m);
+        int bob = venue.NewAccount(70_000m);
+        int carol = venue.NewAccount(1_000m);
+        venue.Buy(alice, btc, 100_000m, 0.2m);
+        venue.Sell(bob, btc, 100_000m, 0.1m);
+        venue.Sell(bob, btc, 101_000m, 0.1m);
+
+        var tree = new StateTree();
+        tree.Update(venue.Engine);
+        foreach (int account in new[] { alice, bob, carol })
+        {
+            var proof = tree.Prove(account, blockHeight: 7)!;
+            Assert.True(proof.Verify(out string? failure), failure);
+        }
+
+        var bobs = tree.Prove(bob)!;
+        var leaf = StateLeaves.DecodeAccount(bobs.Leaf);
+        Assert.Equal(bob, leaf.AccountId);
+        Assert.Equal(venue.Cash(bob).Micros, leaf.CashMicros);
+        Assert.Equal(-10_000_000, Assert.Single(leaf.Positions).SizeUnits);
+        Assert.Equal(bobs.Leaf, StateLeaves.EncodeAccount(leaf));
+
+        // A richer balance, a smaller short, a different path node, a wrong account id, another root: all fail.
+        Assert.False((bobs with { Leaf = StateLeaves.EncodeAccount(leaf with { CashMicros = leaf.CashMicros + 1 }) }).Verify());
+        Assert.False((bobs with { Leaf = StateLeaves.EncodeAccount(leaf with { Positions = [leaf.Positions[0] with { SizeUnits = -1 }] }) }).Verify());
+        var siblings = bobs.Siblings.Select(s => s.ToArray()).ToArray();
+        siblings[3][0] ^= 1;
+        Assert.False((bobs with { Siblings = siblings }).Verify());
+        Assert.False((bobs with { AccountId = alice }).Verify());
+        var venueRoot = bobs.VenueRoot.ToArray();
+        venueRoot[31] ^= 0x80;
+        Assert.False((bobs with { VenueRoot = venueRoot }).Verify());
+        Assert.Null(tree.Prove(99));
+    }
+
+    [Fact]
+    public void An_index_move_changes_the_root_but_rehashes_no_account()
+    {
+        var venue = new Venue();
+        venue.ListBtcPerpetual();
+        venue.NewAccount(1_000m);
+        var tree = new StateTree();
+        byte[] before = tree.Update(venue.Engine);
+        var accountsRoot = tree.AccountsRoot;
+        venue.SetIndex("BTC", 90_000m);
+        Assert.NotEqual(before, tree.Update(venue.Engine));
+        Assert.Equal(accountsRoot, tree.AccountsRoot);
+    }
+
+    [Fact]
+    public void Block_headers_round_trip_and_chain_by_hash()
+    {
+        var first = new BlockHeader(1, BlockHeader.GenesisPreviousHash, 1, 10, 10, MerkleTree.RootOf([[1]]), new byte[32], 1_000);
+        var second = new BlockHeader(2, first.Hash(), 11, 12, 2, MerkleTree.RootOf([[2], [3]]), new byte[32], 2_000);
+        var decoded = BlockHeader.Decode(second.Encode());
+        Assert.Equal(second.Encode(), decoded.Encode());
+        Assert.Equal(first.Hash(), decoded.PreviousHash);
+        Assert.NotEqual(first.Hash(), second.Hash());
+    }
+}
