@@ -122,3 +122,78 @@ public class StateTreeTests
         Assert.NotEqual(first.Hash(), second.Hash());
     }
 }
+
+public class AccountProofDocumentTests
+{
+    private static (AccountProofDocument Document, BlockHeader Header) ProofOfBob()
+    {
+        var venue = new Venue();
+        int btc = venue.ListBtcPerpetual();
+        int alice = venue.NewAccount(50_000m);
+        int bob = venue.NewAccount(70_000m);
+        venue.Buy(alice, btc, 100_000m, 0.2m);
+        venue.Sell(bob, btc, 100_000m, 0.1m);
+        var tree = new StateTree();
+        byte[] root = tree.Update(venue.Engine);
+        var header = new BlockHeader(3, new byte[32], 1, venue.Engine.LastSequence, 9, new byte[32], root, venue.Engine.LastTimestampMicros);
+        return (AccountProofDocument.From(tree.Prove(bob, 3)!, header), header);
+    }
+
+    [Fact]
+    public void A_proof_written_as_json_verifies_offline()
+    {
+        var (document, header) = ProofOfBob();
+        var read = AccountProofDocument.FromJson(document.ToJson());
+        Assert.True(read.Verify(out string? failure), failure);
+        Assert.Equal("79995", read.Account.Cash.Split('.')[0]);
+        Assert.Equal("-0.1", Assert.Single(read.Account.Positions).Size);
+        Assert.Equal(Convert.ToHexStringLower(header.Hash()), read.BlockHash);
+    }
+
+    [Theory]
+    [InlineData("cash")]
+    [InlineData("size")]
+    [InlineData("path")]
+    [InlineData("leaf")]
+    [InlineData("stateRoot")]
+    [InlineData("blockHeader")]
+    public void Editing_any_part_of_a_proof_makes_it_fail(string part)
+    {
+        var (document, _) = ProofOfBob();
+        var edited = AccountProofDocument.FromJson(document.ToJson());
+        switch (part)
+        {
+            case "cash":
+                edited.Account.Cash = "1000000";
+                break;
+            case "size":
+                edited.Account.Positions[0].Size = "-0.01";
+                break;
+            case "path":
+                edited.Path[0] = new string('0', 64);
+                break;
+            case "leaf":
+                edited.Leaf = edited.Leaf[..^2] + (edited.Leaf[^2..] == "00" ? "01" : "00");
+                break;
+            case "stateRoot":
+                edited.StateRoot = new string('a', 64);
+                break;
+            case "blockHeader":
+                var header = BlockHeader.Decode(Convert.FromHexString(edited.BlockHeader!));
+                edited.BlockHeader = Convert.ToHexStringLower((header with { StateRoot = new byte[32] }).Encode());
+                break;
+        }
+
+        Assert.False(edited.Verify(out string? failure));
+        Assert.False(string.IsNullOrEmpty(failure));
+    }
+
+    [Fact]
+    public void A_proof_with_malformed_numbers_is_refused_with_a_reason()
+    {
+        var (document, _) = ProofOfBob();
+        document.Account.Cash = "not a number";
+        Assert.False(document.Verify(out string? failure));
+        Assert.Contains("Malformed", failure);
+    }
+}
