@@ -1,0 +1,199 @@
+using System.Collections.Concurrent;
+
+namespace Clearhouse.Journal.Tests;
+
+public class GroupCommitTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task Durable_sequence_reaches_the_last_appended_while_one_thread_appends_and_the_flusher_runs()
+    {
+        using var dir = new TempDirectory();
+        var published = new ConcurrentQueue<long>();
+        const int Records = 200_000;
+        var payload = new byte[64];
+        long batches;
+        using (var writer = JournalWriter.Open(dir.Path, new JournalWriterOptions { OnDurable = published.Enqueue }))
+        {
+            for (long sequence = 1; sequence <= Records; sequence++)
+            {
+                payload[0] = (byte)sequence;
+                writer.Append(sequence, payload);
+            }
+            await writer.WaitForDurableAsync(Records).WaitAsync(Patience);
+            Assert.Equal(Records, writer.DurableSequence);
+            Assert.Equal(Records, writer.LastAppendedSequence);
+            batches = writer.BatchCount;
+        }
+
+        // Batches formed: fewer fsyncs than records (each fsync takes far longer than an append).
+        Assert.InRange(batches, 1, Records - 1);
+        var sequences = published.ToArray();
+        Assert.Equal(batches, sequences.Length);
+        Assert.Equal(Records, sequences[^1]);
+        Assert.True(sequences.Zip(sequences.Skip(1)).All(p => p.First < p.Second), "durable sequence only grows");
+        Assert.Equal(Records, JournalReader.Recover(dir.Path).RecordCount);
+    }
+
+    [Fact]
+    public async Task Waiters_complete_only_after_their_sequence_is_durable()
+    {
+        using var dir = new TempDirectory();
+        using var fsyncGate = new ManualResetEventSlim(false);
+        var options = new JournalWriterOptions
+        {
+            OpenFile = (path, mode) => new FaultyFile(path, mode) { BeforeFlush = () => fsyncGate.Wait(Patience) },
+        };
+        using var writer = JournalWriter.Open(dir.Path, options);
+        var observed = new ConcurrentBag<(long Sequence, long DurableWhenCompleted)>();
+        var waits = new List<Task>();
+        for (long sequence = 1; sequence <= 50; sequence++)
+        {
+            writer.Append(sequence, [(byte)sequence]);
+            var expected = sequence;
+            waits.Add(writer.WaitForDurableAsync(sequence).ContinueWith(_ => observed.Add((expected, writer.DurableSequence))));
+        }
+
+        Thread.Sleep(100);
+        Assert.Equal(0, writer.DurableSequence);
+        Assert.Empty(observed);
+
+        fsyncGate.Set();
+        await Task.WhenAll(waits).WaitAsync(Patience);
+        Assert.Equal(50, writer.DurableSequence);
+        Assert.All(observed, o => Assert.True(o.DurableWhenCompleted >= o.Sequence));
+        Assert.True(writer.WaitForDurableAsync(50).IsCompletedSuccessfully);
+    }
+
+    [Fact]
+    public void Flush_blocks_until_everything_appended_is_durable()
+    {
+        using var dir = new TempDirectory();
+        using var writer = JournalWriter.Open(dir.Path);
+        for (long sequence = 1; sequence <= 1000; sequence++)
+        {
+            writer.Append(sequence, Journals.Payload(sequence));
+        }
+        writer.Flush();
+        Assert.Equal(1000, writer.DurableSequence);
+        Assert.Equal(1000, Journals.ReadAll(dir.Path, to: 1000).Count);
+        writer.Flush(); // nothing new: returns at once
+    }
+
+    [Fact]
+    public void Without_the_background_flusher_nothing_is_durable_until_flush()
+    {
+        using var dir = new TempDirectory();
+        using var writer = JournalWriter.Open(dir.Path, Journals.Inline);
+        writer.Append(1, [1]);
+        writer.Append(2, [2]);
+        Assert.Equal(0, writer.DurableSequence);
+        Assert.False(writer.WaitForDurableAsync(2).IsCompleted);
+        writer.Flush();
+        Assert.Equal(2, writer.DurableSequence);
+        Assert.Equal(1, writer.BatchCount);
+    }
+
+    [Fact]
+    public async Task Disposing_makes_everything_appended_durable_and_fails_waiters_for_sequences_never_appended()
+    {
+        using var dir = new TempDirectory();
+        Task beyond;
+        using (var writer = JournalWriter.Open(dir.Path))
+        {
+            for (long sequence = 1; sequence <= 100; sequence++)
+            {
+                writer.Append(sequence, [(byte)sequence]);
+            }
+            beyond = writer.WaitForDurableAsync(101);
+        }
+        Assert.Equal(100, JournalReader.Recover(dir.Path).LastSequence);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => beyond.WaitAsync(Patience));
+    }
+
+    [Fact]
+    public void The_producer_waits_for_the_flusher_when_the_buffer_is_full_and_loses_nothing()
+    {
+        using var dir = new TempDirectory();
+        var options = new JournalWriterOptions
+        {
+            BufferSizeBytes = 1024,
+            MaxBufferSizeBytes = 4096,
+            SegmentSizeBytes = 64 * 1024,
+            // A slow disk: each fsync takes a millisecond, so the small buffer fills up.
+            OpenFile = (path, mode) => new FaultyFile(path, mode) { BeforeFlush = () => Thread.Sleep(1) },
+        };
+        using (var writer = JournalWriter.Open(dir.Path, options))
+        {
+            for (long sequence = 1; sequence <= 5000; sequence++)
+            {
+                writer.Append(sequence, Journals.Payload(sequence, 100));
+            }
+            writer.Flush();
+            Assert.Equal(5000, writer.DurableSequence);
+        }
+        var read = Journals.ReadAll(dir.Path);
+        Assert.Equal(5000, read.Count);
+        Assert.Equal(Journals.Payload(4321, 100), read[4320].Payload);
+    }
+
+    [Fact]
+    public async Task A_failed_fsync_calls_the_fatal_handler_once_and_the_writer_accepts_nothing_more()
+    {
+        using var dir = new TempDirectory();
+        var fatal = new ConcurrentQueue<Exception>();
+        var options = new JournalWriterOptions
+        {
+            FatalHandler = fatal.Enqueue,
+            OpenFile = (path, mode) => new FaultyFile(path, mode) { BeforeFlush = () => throw new IOException("simulated EIO from fsync") },
+        };
+        using var writer = JournalWriter.Open(dir.Path, options);
+        writer.Append(1, [1]);
+        var waiter = writer.WaitForDurableAsync(1);
+
+        await Assert.ThrowsAsync<JournalFailedException>(() => waiter.WaitAsync(Patience));
+        var reported = Assert.Single(fatal);
+        Assert.Contains("simulated EIO from fsync", reported.Message);
+        Assert.Equal(0, writer.DurableSequence);
+        Assert.Throws<JournalFailedException>(() => writer.Append(2, [2]));
+        Assert.Throws<JournalFailedException>(() => writer.Flush());
+        Assert.True(writer.WaitForDurableAsync(2).IsFaulted);
+        Assert.Single(fatal);
+    }
+
+    [Fact]
+    public void A_failed_write_calls_the_fatal_handler_and_flush_throws()
+    {
+        using var dir = new TempDirectory();
+        var fatal = new ConcurrentQueue<Exception>();
+        var options = new JournalWriterOptions
+        {
+            BackgroundFlush = false,
+            FatalHandler = fatal.Enqueue,
+            OpenFile = (path, mode) => new FaultyFile(path, mode) { BeforeWrite = () => throw new IOException("simulated ENOSPC") },
+        };
+        using var writer = JournalWriter.Open(dir.Path, options);
+        writer.Append(1, [1]);
+        Assert.Throws<JournalFailedException>(() => writer.Flush());
+        Assert.Contains("simulated ENOSPC", Assert.Single(fatal).Message);
+        Assert.Equal(0, writer.DurableSequence);
+    }
+
+    [Fact]
+    public void An_exception_from_the_durable_callback_is_treated_as_fatal()
+    {
+        using var dir = new TempDirectory();
+        var fatal = new ConcurrentQueue<Exception>();
+        var options = new JournalWriterOptions
+        {
+            BackgroundFlush = false,
+            FatalHandler = fatal.Enqueue,
+            OnDurable = _ => throw new InvalidOperationException("callback bug"),
+        };
+        using var writer = JournalWriter.Open(dir.Path, options);
+        writer.Append(1, [1]);
+        Assert.Throws<JournalFailedException>(() => writer.Flush());
+        Assert.Single(fatal);
+    }
+}
