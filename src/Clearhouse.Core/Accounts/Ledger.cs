@@ -61,6 +61,33 @@ public sealed class Ledger
         FeeAccount += fee;
     }
 
+    /// <summary>
+    /// Funding in transit during one funding settlement: payers pay into it, receivers are paid from
+    /// it, and <see cref="SweepFundingToInsurance"/> moves the rounding residue (never negative,
+    /// because payers round up and receivers down) to the insurance fund. Zero between commands.
+    /// </summary>
+    public Money FundingInTransit { get; private set; }
+
+    /// <summary>A position's funding: positive is paid by the account, negative received.</summary>
+    public void SettleFunding(Account account, Money payment)
+    {
+        account.Cash -= payment;
+        FundingInTransit += payment;
+    }
+
+    public Money SweepFundingToInsurance()
+    {
+        var residue = FundingInTransit;
+        if (residue.IsNegative)
+        {
+            throw new InvalidOperationException("Funding paid out more than it took in: rounding must go against the payer.");
+        }
+
+        InsuranceFund += residue;
+        FundingInTransit = Money.Zero;
+        return residue;
+    }
+
     /// <summary>A rounding residue a trader pays so that the other side's credit can round down.</summary>
     public void CollectResidue(Account account, Money residue)
     {

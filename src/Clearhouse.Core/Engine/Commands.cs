@@ -62,3 +62,22 @@ public sealed record CancelAllOrders(int AccountId, int InstrumentId = 0) : Comm
 /// price that crosses the book trades at once, like a new order.
 /// </summary>
 public sealed record AmendOrder(int AccountId, long OrderId, Price NewPrice, Quantity NewAmount) : Command;
+
+/// <summary>
+/// Governance: switches an underlying's index from the trusted <see cref="SetIndexPrice"/> command
+/// to signed reports aggregated under <paramref name="Parameters"/>, or changes those parameters.
+/// </summary>
+public sealed record ConfigureOracle(string Underlying, Oracles.OracleParameters Parameters) : Command;
+
+/// <summary>Governance: registers a reporter's Ed25519 public key (32 bytes) for an underlying; the engine assigns the reporter id.</summary>
+public sealed record RegisterReporter(string Underlying, byte[] PublicKey) : Command;
+
+/// <summary>A signed price report; verified, then aggregated into the index.</summary>
+public sealed record SubmitPriceReport(Oracles.PriceReport Report) : Command;
+
+/// <summary>
+/// The passage of time. The sequencer sends one regularly (e.g. every 250 ms); it runs the work
+/// that happens on the clock, at the boundaries of sequencer time that have passed: oracle
+/// staleness, basis samples for the marks, index TWAP samples, premium samples and funding.
+/// </summary>
+public sealed record Tick : Command;

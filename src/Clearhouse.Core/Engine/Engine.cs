@@ -4,6 +4,7 @@ using Clearhouse.Core.Instruments;
 using Clearhouse.Core.Margin;
 using Clearhouse.Core.Matching;
 using Clearhouse.Core.Numerics;
+using Clearhouse.Core.Oracles;
 
 namespace Clearhouse.Core.Engine;
 
@@ -31,6 +32,8 @@ public sealed class Engine : IMatchListener
     private readonly DirtySet dirtyInstruments = new();
     private long nextOrderId = 1;
     private long nextTradeId = 1;
+    private int nextReporterId = 1;
+    private Schedule schedule;
 
     // The command being applied.
     private long sequence;
@@ -63,6 +66,11 @@ public sealed class Engine : IMatchListener
 
     public long NextTradeId => nextTradeId;
 
+    public int NextReporterId => nextReporterId;
+
+    /// <summary>The last boundary of each clock-driven task that has run (see <see cref="Tick"/>).</summary>
+    public Schedule ClockSchedule => schedule;
+
     /// <summary>
     /// Applies one command. Pipeline per command: check the envelope (sequence, time), then the
     /// command's own handler: validate, check margin, accept, match, clear, rest or cancel, then
@@ -90,6 +98,10 @@ public sealed class Engine : IMatchListener
                 Withdraw c => ApplyWithdraw(c),
                 CreateAccount => Open(),
                 ListInstrument c => List(c),
+                SubmitPriceReport c => SubmitReport(c),
+                Tick => RunClock(),
+                RegisterReporter c => Register(c),
+                ConfigureOracle c => Configure(c),
                 _ => RejectReason.UnknownCommand,
             };
         }
@@ -204,7 +216,7 @@ public sealed class Engine : IMatchListener
         TryGetAccount(accountId, out var account) ? ComputeMargin(account) : default;
 
     /// <summary>SHA-256 over a canonical encoding of the whole state (see <see cref="StateHash"/>).</summary>
-    public byte[] ComputeStateHash() => StateHash.Compute(this, accounts, openClientOrderIds.Count);
+    public byte[] ComputeStateHash() => StateHash.Compute(this);
 
     public string ComputeStateHashHex() => Convert.ToHexStringLower(ComputeStateHash());
 
@@ -218,25 +230,27 @@ public sealed class Engine : IMatchListener
     /// <summary>Instruments changed since the last call, ascending.</summary>
     internal int[] DrainDirtyInstruments() => dirtyInstruments.Drain();
 
-    internal void RestoreCounters(long lastSequence, long lastTimestampMicros, long nextOrder, long nextTrade)
+    internal void RestoreCounters(long lastSequence, long lastTimestampMicros, long nextOrder, long nextTrade, int nextReporter, Schedule clock)
     {
         LastSequence = lastSequence;
         LastTimestampMicros = lastTimestampMicros;
         nextOrderId = nextOrder;
         nextTradeId = nextTrade;
+        nextReporterId = nextReporter;
+        schedule = clock;
     }
 
     internal Underlying RestoreUnderlying(string name, Price index, long updatedMicros)
     {
-        var underlying = new Underlying(underlyings.Count + 1, name) { IndexPrice = index, IndexUpdatedMicros = updatedMicros };
-        underlyings.Add(underlying);
-        underlyingsByName.Add(name, underlying);
+        var underlying = NewUnderlying(name);
+        underlying.IndexPrice = index;
+        underlying.IndexUpdatedMicros = updatedMicros;
         return underlying;
     }
 
     internal Instrument RestoreInstrument(InstrumentSpec spec, long listedMicros)
     {
-        var instrument = new Instrument(instruments.Count + 1, spec, underlyingsByName[spec.Terms.Underlying], config.BookFactory(), listedMicros);
+        var instrument = new Instrument(instruments.Count + 1, spec, underlyingsByName[spec.Terms.Underlying], config.BookFactory(), listedMicros, config.MarkClampPpm);
         instruments.Add(instrument);
         instrumentsByName.Add(spec.Name, instrument);
         dirtyInstruments.Mark(instrument.Id);
@@ -323,6 +337,15 @@ public sealed class Engine : IMatchListener
             return RejectReason.InsufficientFreeCollateral;
         }
 
+        foreach (int instrumentId in account.ActiveInstruments)
+        {
+            // A withdrawal is judged against marks; a stale index could make it look safer than it is.
+            if (instruments[instrumentId - 1].Underlying.StatusAt(now) == OracleStatus.Stale)
+            {
+                return RejectReason.WithdrawalHeldOracleStale;
+            }
+        }
+
         Ledger.Withdraw(account, command.Amount);
         dirtyAccounts.Mark(account.Id);
         ref var e = ref Emit(EventKind.Withdrawn);
@@ -353,12 +376,10 @@ public sealed class Engine : IMatchListener
 
         if (!underlyingsByName.TryGetValue(spec.Terms.Underlying, out var underlying))
         {
-            underlying = new Underlying(underlyings.Count + 1, spec.Terms.Underlying);
-            underlyings.Add(underlying);
-            underlyingsByName.Add(underlying.Name, underlying);
+            underlying = NewUnderlying(spec.Terms.Underlying);
         }
 
-        var instrument = new Instrument(instruments.Count + 1, spec, underlying, config.BookFactory(), now);
+        var instrument = new Instrument(instruments.Count + 1, spec, underlying, config.BookFactory(), now, config.MarkClampPpm);
         instruments.Add(instrument);
         instrumentsByName.Add(spec.Name, instrument);
         dirtyInstruments.Mark(instrument.Id);
@@ -375,6 +396,11 @@ public sealed class Engine : IMatchListener
             return RejectReason.UnknownUnderlying;
         }
 
+        if (underlying.Oracle is not null)
+        {
+            return RejectReason.IndexSetByOracle;
+        }
+
         if (!command.Price.IsPositive || command.Price.Micros > config.MaxIndexPriceMicros)
         {
             return RejectReason.IndexPriceOutOfRange;
@@ -386,6 +412,340 @@ public sealed class Engine : IMatchListener
         e.UnderlyingId = underlying.Id;
         e.Price = command.Price;
         return RejectReason.None;
+    }
+
+    // ---------------------------------------------------------------- oracles
+
+    private Underlying NewUnderlying(string name)
+    {
+        var underlying = new Underlying(underlyings.Count + 1, name, new IndexTwap(config.TwapSampleIntervalMicros, config.TwapWindowSamples));
+        underlyings.Add(underlying);
+        underlyingsByName.Add(name, underlying);
+        return underlying;
+    }
+
+    private RejectReason Configure(ConfigureOracle command)
+    {
+        if (command.Underlying is null || !underlyingsByName.TryGetValue(command.Underlying, out var underlying))
+        {
+            return RejectReason.UnknownUnderlying;
+        }
+
+        if (command.Parameters is not { IsValid: true })
+        {
+            return RejectReason.InvalidOracleParameters;
+        }
+
+        if (underlying.Oracle is null)
+        {
+            underlying.Oracle = new OracleState(command.Parameters);
+        }
+        else
+        {
+            underlying.Oracle.Parameters = command.Parameters;
+        }
+
+        Reaggregate(underlying);
+        ref var e = ref Emit(EventKind.OracleConfigured);
+        e.UnderlyingId = underlying.Id;
+        e.OracleStatus = underlying.Oracle.LastStatus;
+        return RejectReason.None;
+    }
+
+    private RejectReason Register(RegisterReporter command)
+    {
+        if (command.Underlying is null || !underlyingsByName.TryGetValue(command.Underlying, out var underlying))
+        {
+            return RejectReason.UnknownUnderlying;
+        }
+
+        if (underlying.Oracle is not { } oracle)
+        {
+            return RejectReason.OracleNotConfigured;
+        }
+
+        if (command.PublicKey is not { Length: PriceReport.PublicKeySize }
+            || !NSec.Cryptography.PublicKey.TryImport(NSec.Cryptography.SignatureAlgorithm.Ed25519, command.PublicKey, NSec.Cryptography.KeyBlobFormat.RawPublicKey, out _))
+        {
+            return RejectReason.InvalidReporterKey;
+        }
+
+        foreach (var existing in oracle.Reporters)
+        {
+            if (existing.PublicKey.AsSpan().SequenceEqual(command.PublicKey))
+            {
+                return RejectReason.ReporterAlreadyRegistered;
+            }
+        }
+
+        var slot = oracle.AddReporter(nextReporterId++, [.. command.PublicKey]);
+        ref var e = ref Emit(EventKind.ReporterRegistered);
+        e.UnderlyingId = underlying.Id;
+        e.ReporterId = slot.Id;
+        Reaggregate(underlying);
+        return RejectReason.None;
+    }
+
+    /// <summary>
+    /// Verifies a signed report before it can move anything, then aggregates. Checks, in order:
+    /// known underlying with an oracle, registered reporter, valid signature, price in range, not
+    /// from the future, not a duplicate or replay of the reporter's latest, not older than the
+    /// staleness limit. A report far from the other reporters is accepted but left out of the index.
+    /// </summary>
+    private RejectReason SubmitReport(SubmitPriceReport command)
+    {
+        var report = command.Report;
+        if (report?.Underlying is null || !underlyingsByName.TryGetValue(report.Underlying, out var underlying))
+        {
+            return RejectReason.UnknownUnderlying;
+        }
+
+        if (underlying.Oracle is not { } oracle)
+        {
+            return RejectReason.OracleNotConfigured;
+        }
+
+        var reporter = oracle.FindReporter(report.ReporterId);
+        if (reporter is null)
+        {
+            return RejectReason.UnknownReporter;
+        }
+
+        if (!report.HasValidSignature(reporter.PublicKey))
+        {
+            return RejectReason.ReportSignatureInvalid;
+        }
+
+        if (!report.Price.IsPositive || report.Price.Micros > config.MaxIndexPriceMicros)
+        {
+            return RejectReason.IndexPriceOutOfRange;
+        }
+
+        if (report.PublishMicros > now + oracle.Parameters.MaxFutureMicros)
+        {
+            return RejectReason.ReportFromFuture;
+        }
+
+        if (report.PublishMicros == reporter.LastPublishMicros)
+        {
+            return RejectReason.ReportDuplicate;
+        }
+
+        if (report.PublishMicros < reporter.LastPublishMicros)
+        {
+            return RejectReason.ReportReplayed;
+        }
+
+        if (now - report.PublishMicros > oracle.Parameters.StalenessMicros)
+        {
+            return RejectReason.ReportTooOld;
+        }
+
+        reporter.LastPrice = report.Price;
+        reporter.LastPublishMicros = report.PublishMicros;
+        if (!oracle.AgreesWithFreshMedian(report.Price, now))
+        {
+            reporter.OutlierCount++;
+            ref var ignored = ref Emit(EventKind.OracleReportIgnored);
+            ignored.UnderlyingId = underlying.Id;
+            ignored.ReporterId = reporter.Id;
+            ignored.Price = report.Price;
+        }
+
+        Reaggregate(underlying);
+        return RejectReason.None;
+    }
+
+    /// <summary>Re-forms the index from the reports that are fresh now; emits index and status changes.</summary>
+    private void Reaggregate(Underlying underlying)
+    {
+        var oracle = underlying.Oracle!;
+        var aggregate = oracle.Aggregate(now, underlying.IndexPrice);
+        if (aggregate.Status != OracleStatus.Stale && aggregate.Index != underlying.IndexPrice)
+        {
+            underlying.IndexPrice = aggregate.Index;
+            underlying.IndexUpdatedMicros = now;
+            ref var e = ref Emit(EventKind.IndexPriceSet);
+            e.UnderlyingId = underlying.Id;
+            e.Price = aggregate.Index;
+        }
+
+        if (aggregate.Status != oracle.LastStatus)
+        {
+            oracle.LastStatus = aggregate.Status;
+            ref var e = ref Emit(EventKind.OracleStatusChanged);
+            e.UnderlyingId = underlying.Id;
+            e.OracleStatus = aggregate.Status;
+        }
+    }
+
+    // ---------------------------------------------------------------- the clock
+
+    /// <summary>
+    /// Runs what happens on the clock, for each boundary of sequencer time passed since the last
+    /// tick: oracle staleness, mark basis samples, TWAP samples, premium samples, then funding.
+    /// After a long gap, samples are taken once (at the latest boundary), and at most
+    /// <see cref="MaxFundingCatchUp"/> missed funding intervals are paid, the oldest skipped.
+    /// The first tick only sets the schedule.
+    /// </summary>
+    private RejectReason RunClock()
+    {
+        foreach (var underlying in underlyings)
+        {
+            if (underlying.Oracle is not null)
+            {
+                Reaggregate(underlying);
+            }
+        }
+
+        bool first = schedule.LastBasisMicros == 0;
+        foreach (long boundary in Due(ref schedule.LastBasisMicros, config.BasisSampleIntervalMicros, 1, first))
+        {
+            SampleBasis();
+        }
+
+        foreach (long boundary in Due(ref schedule.LastTwapMicros, config.TwapSampleIntervalMicros, 1, first))
+        {
+            foreach (var underlying in underlyings)
+            {
+                if (underlying.IndexPrice.IsPositive)
+                {
+                    underlying.Twap.Add(boundary, underlying.IndexPrice);
+                }
+            }
+        }
+
+        foreach (long boundary in Due(ref schedule.LastPremiumMicros, config.PremiumSampleIntervalMicros, 1, first))
+        {
+            SamplePremium();
+        }
+
+        foreach (long boundary in Due(ref schedule.LastFundingMicros, config.FundingIntervalMicros, MaxFundingCatchUp, first))
+        {
+            PayFunding(boundary);
+        }
+
+        return RejectReason.None;
+    }
+
+    /// <summary>Most missed funding intervals paid after a gap in ticks.</summary>
+    public const int MaxFundingCatchUp = 48;
+
+    private List<long> Due(ref long last, long interval, int maxCatchUp, bool first)
+    {
+        var due = new List<long>(1);
+        long latest = FixedMath.Divide(now, interval, Rounding.Floor) * interval;
+        if (first || last == 0)
+        {
+            last = latest;
+            return due;
+        }
+
+        long missed = (latest - last) / interval;
+        long start = missed > maxCatchUp ? latest - ((maxCatchUp - 1) * interval) : last + interval;
+        for (long boundary = start; boundary <= latest; boundary += interval)
+        {
+            due.Add(boundary);
+        }
+
+        last = Math.Max(last, latest);
+        return due;
+    }
+
+    private void SampleBasis()
+    {
+        foreach (var instrument in instruments)
+        {
+            if (instrument.Kind == InstrumentKind.Option || instrument.State != InstrumentState.Active)
+            {
+                continue;
+            }
+
+            bool hasBid = instrument.Book.TryGetBestBid(out var bid);
+            bool hasAsk = instrument.Book.TryGetBestAsk(out var ask);
+            if (MarkPrice.TrySampleBasis(instrument.Underlying.IndexPrice, hasBid, bid, hasAsk, ask, config.MarkClampPpm, out long basis))
+            {
+                instrument.BasisEmaMicros = MarkPrice.UpdateEma(instrument.BasisEmaMicros, basis, config.BasisEmaAlphaPpm);
+                dirtyInstruments.Mark(instrument.Id);
+            }
+        }
+    }
+
+    private void SamplePremium()
+    {
+        Span<BookLevel> levels = stackalloc BookLevel[64];
+        var impactNotional = new Money(config.ImpactNotionalMicros);
+        foreach (var instrument in instruments)
+        {
+            var index = instrument.Underlying.IndexPrice;
+            if (instrument.Kind != InstrumentKind.Perpetual || instrument.State != InstrumentState.Active || !index.IsPositive)
+            {
+                continue;
+            }
+
+            int bids = instrument.Book.CopyLevels(Side.Buy, levels);
+            var impactBid = Clearing.Funding.ImpactPrice(levels[..bids], impactNotional, Side.Sell);
+            int asks = instrument.Book.CopyLevels(Side.Sell, levels);
+            var impactAsk = Clearing.Funding.ImpactPrice(levels[..asks], impactNotional, Side.Buy);
+            instrument.PremiumSumPpb += Clearing.Funding.Premium(index, impactBid, impactAsk);
+            instrument.PremiumSamples++;
+            dirtyInstruments.Mark(instrument.Id);
+        }
+    }
+
+    /// <summary>
+    /// Pays one funding interval on every perpetual: the rate from the interval's average premium,
+    /// then each position's payment at the index, payers rounding up and receivers down, the
+    /// residue to the insurance fund.
+    /// </summary>
+    private void PayFunding(long boundary)
+    {
+        long intervalsPer8h = Math.Max(1, (8 * UnixMicros.PerHour) / config.FundingIntervalMicros);
+        foreach (var instrument in instruments)
+        {
+            var index = instrument.Underlying.IndexPrice;
+            if (instrument.Kind != InstrumentKind.Perpetual || instrument.State != InstrumentState.Active || !index.IsPositive)
+            {
+                continue;
+            }
+
+            long averagePremium = instrument.PremiumSamples == 0 ? 0 : instrument.PremiumSumPpb / instrument.PremiumSamples;
+            long rate = Clearing.Funding.IntervalRate(averagePremium, config.FundingInterest8hPpb, config.FundingBand8hPpb, intervalsPer8h, config.FundingCapPerIntervalPpb);
+            instrument.PremiumSumPpb = 0;
+            instrument.PremiumSamples = 0;
+            instrument.AddFunding(new FundingRecord(boundary, rate, averagePremium, index));
+            dirtyInstruments.Mark(instrument.Id);
+            ref var set = ref Emit(EventKind.FundingRateSet);
+            set.InstrumentId = instrument.Id;
+            set.RatePpb = rate;
+            set.Price = index;
+            if (rate == 0)
+            {
+                continue;
+            }
+
+            foreach (var account in accounts)
+            {
+                var size = account.GetPosition(instrument.Id).Size;
+                if (size.IsZero)
+                {
+                    continue;
+                }
+
+                var payment = Clearing.Funding.Payment(size, index, rate);
+                Ledger.SettleFunding(account, payment);
+                dirtyAccounts.Mark(account.Id);
+                ref var paid = ref Emit(EventKind.FundingPaid);
+                paid.AccountId = account.Id;
+                paid.InstrumentId = instrument.Id;
+                paid.Quantity = size;
+                paid.Price = index;
+                paid.RatePpb = rate;
+                paid.Amount = payment;
+            }
+
+            Ledger.SweepFundingToInsurance();
+        }
     }
 
     // ---------------------------------------------------------------- orders
@@ -782,6 +1142,11 @@ public sealed class Engine : IMatchListener
         if (after <= before)
         {
             return RejectReason.None;
+        }
+
+        if (instrument.Underlying.Oracle is not null && instrument.Underlying.StatusAt(now) == OracleStatus.Stale)
+        {
+            return RejectReason.OracleStaleRiskReducingOnly;
         }
 
         var fee = mayTake && spec.TakerFeePpm > 0

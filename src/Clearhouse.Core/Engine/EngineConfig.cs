@@ -17,6 +17,39 @@ public sealed record EngineConfig
     /// <summary>Highest index price accepted, in USDC micros (default 1e8 USDC).</summary>
     public long MaxIndexPriceMicros { get; init; } = 100_000_000L * 1_000_000;
 
+    /// <summary>How far the mark of a future or perpetual may stray from the index, in ppm (default 5%).</summary>
+    public int MarkClampPpm { get; init; } = 50_000;
+
+    /// <summary>Interval of the book-basis samples feeding the mark's EMA (default 1 s).</summary>
+    public long BasisSampleIntervalMicros { get; init; } = 1_000_000;
+
+    /// <summary>EMA weight of each basis sample in ppm (default 6,667 ≈ 1/150: a 150-sample, 150 s EMA, as Hyperliquid's).</summary>
+    public int BasisEmaAlphaPpm { get; init; } = 6_667;
+
+    /// <summary>Interval of the funding premium samples (default 5 s).</summary>
+    public long PremiumSampleIntervalMicros { get; init; } = 5_000_000;
+
+    /// <summary>Funding is paid at every multiple of this (default hourly).</summary>
+    public long FundingIntervalMicros { get; init; } = 3_600_000_000;
+
+    /// <summary>Interest component per 8 hours in ppb (default 100,000 = 0.01%).</summary>
+    public long FundingInterest8hPpb { get; init; } = 100_000;
+
+    /// <summary>Clamp on (interest − premium) per 8 hours in ppb (default 500,000 = 0.05%).</summary>
+    public long FundingBand8hPpb { get; init; } = 500_000;
+
+    /// <summary>Cap on one interval's rate in ppb (default 40,000,000 = 4%).</summary>
+    public long FundingCapPerIntervalPpb { get; init; } = 40_000_000;
+
+    /// <summary>Notional the impact bid/ask must absorb, in USDC micros (default 10,000 USDC).</summary>
+    public long ImpactNotionalMicros { get; init; } = 10_000L * 1_000_000;
+
+    /// <summary>Interval of index samples for the TWAP (default 6 s, as Deribit's).</summary>
+    public long TwapSampleIntervalMicros { get; init; } = 6_000_000;
+
+    /// <summary>TWAP window in samples (default 300: 30 minutes at 6 s).</summary>
+    public int TwapWindowSamples { get; init; } = 300;
+
     /// <summary>
     /// Makes a book for each listed instrument. Defaults to the fast <see cref="ArrayOrderBook"/>;
     /// tests swap in <see cref="ReferenceOrderBook"/> and compare state hashes.

@@ -15,6 +15,14 @@ public enum EventKind : byte
     TradeExecuted = 8,
     OrderCancelled = 9,
     OrderAmended = 10,
+    ReporterRegistered = 11,
+    OracleConfigured = 12,
+
+    /// <summary>An accepted report that deviated from the other reporters and was left out of the index.</summary>
+    OracleReportIgnored = 13,
+    OracleStatusChanged = 14,
+    FundingRateSet = 15,
+    FundingPaid = 16,
 }
 
 /// <summary>Why an order left the book without filling.</summary>
@@ -43,6 +51,11 @@ public enum CancelReason : byte
 /// <item><c>TradeExecuted</c>: taker in <see cref="AccountId"/>/<see cref="OrderId"/>/<see cref="Remaining"/>/<see cref="Amount"/> (fee),
 /// maker in the Maker fields; <see cref="Side"/> is the taker's side; <see cref="Price"/> and <see cref="Quantity"/> are the fill.</item>
 /// <item><c>OrderCancelled</c>: the order, <see cref="Remaining"/> cancelled, <see cref="CancelReason"/>.</item>
+/// <item><c>ReporterRegistered</c>, <c>OracleReportIgnored</c>: <see cref="UnderlyingId"/>, <see cref="ReporterId"/> (and the report's <see cref="Price"/>).</item>
+/// <item><c>OracleConfigured</c>, <c>OracleStatusChanged</c>: <see cref="UnderlyingId"/>, <see cref="OracleStatus"/>.</item>
+/// <item><c>FundingRateSet</c>: <see cref="InstrumentId"/>, <see cref="RatePpb"/>, index in <see cref="Price"/>.</item>
+/// <item><c>FundingPaid</c>: <see cref="AccountId"/>, <see cref="InstrumentId"/>, position in <see cref="Quantity"/>,
+/// index in <see cref="Price"/>, <see cref="RatePpb"/>, and <see cref="Amount"/> paid (negative: received).</item>
 /// </list>
 /// </summary>
 public struct EngineEvent
@@ -66,6 +79,9 @@ public struct EngineEvent
     public long MakerOrderId;
     public Quantity MakerRemaining;
     public Money MakerFee;
+    public int ReporterId;
+    public Oracles.OracleStatus OracleStatus;
+    public long RatePpb;
 
     public override readonly string ToString() => Kind switch
     {

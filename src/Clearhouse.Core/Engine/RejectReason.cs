@@ -49,6 +49,21 @@ public enum RejectReason : ushort
     // 500–599: margin
     InsufficientMargin = 500,
 
+    // 600–699: oracles
+    OracleNotConfigured = 600,
+    IndexSetByOracle = 601,
+    InvalidOracleParameters = 602,
+    InvalidReporterKey = 603,
+    ReporterAlreadyRegistered = 604,
+    UnknownReporter = 605,
+    ReportSignatureInvalid = 606,
+    ReportDuplicate = 607,
+    ReportReplayed = 608,
+    ReportFromFuture = 609,
+    ReportTooOld = 610,
+    OracleStaleRiskReducingOnly = 611,
+    WithdrawalHeldOracleStale = 612,
+
     // 900–999: reserved for gateways (malformed requests refused before they become commands);
     // Core never emits them. See Clearhouse.Server's GatewayReason.
 }
@@ -90,6 +105,19 @@ public static class RejectReasons
         RejectReason.AmendAmountNotAboveFilled => "The new amount must be larger than what has already been filled.",
         RejectReason.ClientOrderIdTooLong => "The client order id is longer than 64 characters.",
         RejectReason.InsufficientMargin => "The account's equity does not cover the initial margin that this order would require.",
+        RejectReason.OracleNotConfigured => "That underlying has no oracle configured.",
+        RejectReason.IndexSetByOracle => "That underlying's index comes from its oracle; the trusted index command is refused.",
+        RejectReason.InvalidOracleParameters => "The oracle parameters are not valid (quorum 1–64, positive staleness, band between 0 and 100%).",
+        RejectReason.InvalidReporterKey => "A reporter key must be a 32-byte Ed25519 public key.",
+        RejectReason.ReporterAlreadyRegistered => "That key is already registered as a reporter for this underlying.",
+        RejectReason.UnknownReporter => "The report names a reporter that is not registered for this underlying.",
+        RejectReason.ReportSignatureInvalid => "The report's signature does not verify against the reporter's key: it is forged or corrupted.",
+        RejectReason.ReportDuplicate => "This reporter already reported for exactly this publish time.",
+        RejectReason.ReportReplayed => "The report is older than one already accepted from this reporter (a replay).",
+        RejectReason.ReportFromFuture => "The report's publish time is ahead of the venue's clock by more than the allowed skew.",
+        RejectReason.ReportTooOld => "The report is older than the oracle's staleness limit.",
+        RejectReason.OracleStaleRiskReducingOnly => "The oracle for this underlying is stale: only orders that reduce risk are accepted.",
+        RejectReason.WithdrawalHeldOracleStale => "Withdrawals are held while an oracle the account's positions depend on is stale; try again once it recovers.",
         _ => $"Rejected ({(int)reason}).",
     };
 }

@@ -1,5 +1,6 @@
 using Clearhouse.Core.Matching;
 using Clearhouse.Core.Numerics;
+using Clearhouse.Core.Oracles;
 
 namespace Clearhouse.Core.Instruments;
 
@@ -17,18 +18,34 @@ public enum InstrumentState : byte
 }
 
 /// <summary>The index price of one underlying, shared by every instrument on it.</summary>
-public sealed class Underlying(int id, string name)
+public sealed class Underlying(int id, string name, IndexTwap twap)
 {
     /// <summary>1, 2, 3, … in the order underlyings first appear in listings.</summary>
     public int Id { get; } = id;
 
     public string Name { get; } = name;
 
-    /// <summary>Latest index price; zero until the first <c>SetIndexPrice</c>.</summary>
+    /// <summary>Latest index price; zero until the first <c>SetIndexPrice</c> or oracle quorum.</summary>
     public Price IndexPrice { get; internal set; }
 
     public long IndexUpdatedMicros { get; internal set; }
+
+    /// <summary>The signed-report oracle, once configured; null while the index is set by the trusted command.</summary>
+    public OracleState? Oracle { get; internal set; }
+
+    /// <summary>Rolling time-weighted average of the index (for expiry settlement).</summary>
+    public IndexTwap Twap { get; } = twap;
+
+    /// <summary>Health at <paramref name="nowMicros"/>: <see cref="OracleStatus.Manual"/> without an oracle.</summary>
+    public OracleStatus StatusAt(long nowMicros) => Oracle?.Aggregate(nowMicros, IndexPrice).Status ?? OracleStatus.Manual;
 }
+
+/// <summary>One funding payment of a perpetual.</summary>
+/// <param name="TimeMicros">The funding time (a multiple of the funding interval).</param>
+/// <param name="RatePpb">Rate paid by longs (negative: paid by shorts) for the interval, in ppb.</param>
+/// <param name="AveragePremiumPpb">The average premium it was computed from, in ppb.</param>
+/// <param name="IndexPrice">The index the payments were valued at.</param>
+public readonly record struct FundingRecord(long TimeMicros, long RatePpb, long AveragePremiumPpb, Price IndexPrice);
 
 /// <summary>An open order and the instrument it rests in.</summary>
 public readonly record struct OpenOrder(int InstrumentId, Matching.RestingOrder Order);
@@ -36,8 +53,12 @@ public readonly record struct OpenOrder(int InstrumentId, Matching.RestingOrder 
 /// <summary>A listed instrument: its spec, its lifecycle state, its book and its open interest.</summary>
 public sealed class Instrument
 {
-    internal Instrument(int id, InstrumentSpec spec, Underlying underlying, IOrderBook book, long listedMicros)
+    private readonly List<FundingRecord> fundingHistory = [];
+    private readonly int markClampPpm;
+
+    internal Instrument(int id, InstrumentSpec spec, Underlying underlying, IOrderBook book, long listedMicros, int markClampPpm)
     {
+        this.markClampPpm = markClampPpm;
         Id = id;
         Spec = spec;
         Underlying = underlying;
@@ -63,10 +84,39 @@ public sealed class Instrument
     public long ListedMicros { get; }
 
     /// <summary>
-    /// Mark price. For futures and perpetuals it is the index for now (the oracle issue adds a
-    /// clamped basis from the book); zero means "no mark yet" and blocks trading.
+    /// Mark price: for futures and perpetuals the index plus a clamped, smoothed basis from the
+    /// book (<see cref="Oracles.MarkPrice"/>); for options the index until option marks arrive from
+    /// the volatility surface. Zero means "no mark yet" and blocks trading. Derived, never stored.
     /// </summary>
-    public Price MarkPrice => Underlying.IndexPrice;
+    public Price MarkPrice
+    {
+        get
+        {
+            var index = Underlying.IndexPrice;
+            if (Kind == InstrumentKind.Option)
+            {
+                return index;
+            }
+
+            bool hasBid = Book.TryGetBestBid(out var bid);
+            bool hasAsk = Book.TryGetBestAsk(out var ask);
+            return Oracles.MarkPrice.Compute(index, BasisEmaMicros, hasBid, bid, hasAsk, ask, LastTradePrice, markClampPpm);
+        }
+    }
+
+    /// <summary>EMA of the clamped book basis (mid − index), in micro-USDC.</summary>
+    public long BasisEmaMicros { get; internal set; }
+
+    /// <summary>Sum of the premium samples (ppb) since the last funding.</summary>
+    public long PremiumSumPpb { get; internal set; }
+
+    /// <summary>Number of premium samples since the last funding.</summary>
+    public int PremiumSamples { get; internal set; }
+
+    /// <summary>Every funding payment so far, oldest first.</summary>
+    public IReadOnlyList<FundingRecord> FundingHistory => fundingHistory;
+
+    internal void AddFunding(FundingRecord record) => fundingHistory.Add(record);
 
     /// <summary>Sum of all long positions. Always equal to <see cref="ShortOpenInterest"/>.</summary>
     public Quantity LongOpenInterest { get; internal set; }

@@ -26,19 +26,14 @@ public static class StateLeaves
         var buffer = new ArrayBufferWriter<byte>(256);
         var w = new CanonicalWriter(buffer);
         w.String(VenueTag);
-        w.Long(engine.LastSequence);
-        w.Long(engine.LastTimestampMicros);
-        w.Long(engine.NextOrderId);
-        w.Long(engine.NextTradeId);
+        EngineSnapshot.WriteCounters(w, engine);
         w.Long(engine.Ledger.External.Micros);
         w.Long(engine.Ledger.TotalDeposited.Micros);
         w.Long(engine.Ledger.TotalWithdrawn.Micros);
         w.Int(engine.Underlyings.Count);
         foreach (var underlying in engine.Underlyings)
         {
-            w.String(underlying.Name);
-            w.Long(underlying.IndexPrice.Micros);
-            w.Long(underlying.IndexUpdatedMicros);
+            EngineSnapshot.WriteUnderlying(w, underlying);
         }
 
         return buffer.WrittenSpan.ToArray();
@@ -57,11 +52,7 @@ public static class StateLeaves
         w.Int(instrument.Id);
         CommandCodec.WriteSpec(w, instrument.Spec);
         w.Long(instrument.ListedMicros);
-        w.Byte((byte)instrument.State);
-        w.Long(instrument.LongOpenInterest.Units);
-        w.Long(instrument.ShortOpenInterest.Units);
-        w.Long(instrument.LastTradePrice.Micros);
-        w.Long(instrument.TradeCount);
+        EngineSnapshot.WriteInstrumentState(w, instrument);
         w.Bytes(OrdersCommitment(instrument.Book.OrdersInPriority()));
         return buffer.WrittenSpan.ToArray();
     }

@@ -25,6 +25,10 @@ public static class CommandCodec
         CancelOrder = 7,
         CancelAllOrders = 8,
         AmendOrder = 9,
+        ConfigureOracle = 10,
+        RegisterReporter = 11,
+        SubmitPriceReport = 12,
+        Tick = 13,
     }
 
     public static byte[] Encode(Command command)
@@ -91,6 +95,30 @@ public static class CommandCodec
                 Header(w, Tag.ListInstrument, c);
                 WriteSpec(w, c.Spec);
                 break;
+            case SubmitPriceReport c:
+                Header(w, Tag.SubmitPriceReport, c);
+                w.String(c.Report.Underlying);
+                w.Long(c.Report.Price.Micros);
+                w.Long(c.Report.PublishMicros);
+                w.Int(c.Report.ReporterId);
+                w.Bytes(c.Report.Signature);
+                break;
+            case Tick c:
+                Header(w, Tag.Tick, c);
+                break;
+            case RegisterReporter c:
+                Header(w, Tag.RegisterReporter, c);
+                w.String(c.Underlying);
+                w.Bytes(c.PublicKey);
+                break;
+            case ConfigureOracle c:
+                Header(w, Tag.ConfigureOracle, c);
+                w.String(c.Underlying);
+                w.Int(c.Parameters.Quorum);
+                w.Long(c.Parameters.StalenessMicros);
+                w.Long(c.Parameters.MaxFutureMicros);
+                w.Int(c.Parameters.DeviationBandPpm);
+                break;
             default:
                 throw new ArgumentException($"No encoding for command type {command.GetType().Name}.", nameof(command));
         }
@@ -116,6 +144,10 @@ public static class CommandCodec
             Tag.Withdraw => new Withdraw(r.Int(), new Money(r.Long())),
             Tag.CreateAccount => new CreateAccount(),
             Tag.ListInstrument => new ListInstrument(ReadSpec(ref r)),
+            Tag.SubmitPriceReport => new SubmitPriceReport(new Oracles.PriceReport(r.RequiredString(), new Price(r.Long()), r.Long(), r.Int(), r.Bytes().ToArray())),
+            Tag.Tick => new Tick(),
+            Tag.RegisterReporter => new RegisterReporter(r.RequiredString(), r.Bytes().ToArray()),
+            Tag.ConfigureOracle => new ConfigureOracle(r.RequiredString(), new Oracles.OracleParameters(r.Int(), r.Long(), r.Long(), r.Int())),
             _ => throw new FormatException($"Unknown command tag {(byte)tag}."),
         };
         r.EnsureEnd();

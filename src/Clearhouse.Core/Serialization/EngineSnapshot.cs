@@ -4,6 +4,7 @@ using Clearhouse.Core.Engine;
 using Clearhouse.Core.Instruments;
 using Clearhouse.Core.Matching;
 using Clearhouse.Core.Numerics;
+using Clearhouse.Core.Oracles;
 
 namespace Clearhouse.Core.Serialization;
 
@@ -17,7 +18,7 @@ namespace Clearhouse.Core.Serialization;
 /// </summary>
 public static class EngineSnapshot
 {
-    private const string Tag = "clearhouse/snapshot/v1";
+    private const string Tag = "clearhouse/snapshot/v2";
 
     public static byte[] Write(Engine.Engine engine)
     {
@@ -30,16 +31,12 @@ public static class EngineSnapshot
     {
         var w = new CanonicalWriter(output);
         w.String(Tag);
-        var config = engine.Config;
-        w.Int(config.MaxOpenOrdersPerAccount);
-        w.Long(config.MaxOrderNotionalMicros);
-        w.Long(config.MaxTransferMicros);
-        w.Long(config.MaxIndexPriceMicros);
+        foreach (long limit in ConfigValues(engine.Config))
+        {
+            w.Long(limit);
+        }
 
-        w.Long(engine.LastSequence);
-        w.Long(engine.LastTimestampMicros);
-        w.Long(engine.NextOrderId);
-        w.Long(engine.NextTradeId);
+        WriteCounters(w, engine);
 
         var ledger = engine.Ledger;
         w.Long(ledger.FeeAccount.Micros);
@@ -51,9 +48,7 @@ public static class EngineSnapshot
         w.Int(engine.Underlyings.Count);
         foreach (var underlying in engine.Underlyings)
         {
-            w.String(underlying.Name);
-            w.Long(underlying.IndexPrice.Micros);
-            w.Long(underlying.IndexUpdatedMicros);
+            WriteUnderlying(w, underlying);
         }
 
         w.Int(engine.Instruments.Count);
@@ -61,11 +56,7 @@ public static class EngineSnapshot
         {
             CommandCodec.WriteSpec(w, instrument.Spec);
             w.Long(instrument.ListedMicros);
-            w.Byte((byte)instrument.State);
-            w.Long(instrument.LongOpenInterest.Units);
-            w.Long(instrument.ShortOpenInterest.Units);
-            w.Long(instrument.LastTradePrice.Micros);
-            w.Long(instrument.TradeCount);
+            WriteInstrumentState(w, instrument);
         }
 
         var accounts = engine.AccountList;
@@ -137,20 +128,36 @@ public static class EngineSnapshot
             throw new FormatException($"Not a Clearhouse snapshot (expected tag {Tag}).");
         }
 
-        var stored = (MaxOpenOrders: r.Int(), MaxOrderNotional: r.Long(), MaxTransfer: r.Long(), MaxIndex: r.Long());
-        if (stored != (config.MaxOpenOrdersPerAccount, config.MaxOrderNotionalMicros, config.MaxTransferMicros, config.MaxIndexPriceMicros))
+        var expected = ConfigValues(config);
+        for (int i = 0; i < expected.Length; i++)
         {
-            throw new FormatException($"The snapshot was taken under different venue limits {stored} than the configured ones.");
+            long stored = r.Long();
+            if (stored != expected[i])
+            {
+                throw new FormatException($"The snapshot was taken under different venue limits (parameter {i}: {stored} in the snapshot, {expected[i]} configured).");
+            }
         }
 
         var engine = new Engine.Engine(config);
-        engine.RestoreCounters(r.Long(), r.Long(), r.Long(), r.Long());
+        engine.RestoreCounters(r.Long(), r.Long(), r.Long(), r.Long(), r.Int(), new Schedule
+        {
+            LastBasisMicros = r.Long(),
+            LastTwapMicros = r.Long(),
+            LastPremiumMicros = r.Long(),
+            LastFundingMicros = r.Long(),
+        });
         engine.Ledger.Restore(new Money(r.Long()), new Money(r.Long()), new Money(r.Long()), new Money(r.Long()), new Money(r.Long()));
 
         int underlyingCount = Count(ref r);
         for (int i = 0; i < underlyingCount; i++)
         {
-            engine.RestoreUnderlying(r.RequiredString(), new Price(r.Long()), r.Long());
+            var underlying = engine.RestoreUnderlying(r.RequiredString(), new Price(r.Long()), r.Long());
+            if (r.Bool())
+            {
+                underlying.Oracle = OracleState.Read(ref r);
+            }
+
+            underlying.Twap.Read(ref r);
         }
 
         int instrumentCount = Count(ref r);
@@ -162,6 +169,14 @@ public static class EngineSnapshot
             instrument.ShortOpenInterest = new Quantity(r.Long());
             instrument.LastTradePrice = new Price(r.Long());
             instrument.TradeCount = r.Long();
+            instrument.BasisEmaMicros = r.Long();
+            instrument.PremiumSumPpb = r.Long();
+            instrument.PremiumSamples = r.Int();
+            int fundings = Count(ref r);
+            for (int f = 0; f < fundings; f++)
+            {
+                instrument.AddFunding(new FundingRecord(r.Long(), r.Long(), r.Long(), new Price(r.Long())));
+            }
         }
 
         int accountCount = Count(ref r);
@@ -219,6 +234,61 @@ public static class EngineSnapshot
 
         r.EnsureEnd();
         return engine;
+    }
+
+    /// <summary>Venue-wide parameters that change behaviour; a snapshot must be restored under the same ones.</summary>
+    private static long[] ConfigValues(EngineConfig c) =>
+    [
+        c.MaxOpenOrdersPerAccount, c.MaxOrderNotionalMicros, c.MaxTransferMicros, c.MaxIndexPriceMicros,
+        c.MarkClampPpm, c.BasisSampleIntervalMicros, c.BasisEmaAlphaPpm, c.PremiumSampleIntervalMicros,
+        c.FundingIntervalMicros, c.FundingInterest8hPpb, c.FundingBand8hPpb, c.FundingCapPerIntervalPpb,
+        c.ImpactNotionalMicros, c.TwapSampleIntervalMicros, c.TwapWindowSamples,
+    ];
+
+    internal static void WriteCounters(CanonicalWriter w, Engine.Engine engine)
+    {
+        w.Long(engine.LastSequence);
+        w.Long(engine.LastTimestampMicros);
+        w.Long(engine.NextOrderId);
+        w.Long(engine.NextTradeId);
+        w.Int(engine.NextReporterId);
+        var schedule = engine.ClockSchedule;
+        w.Long(schedule.LastBasisMicros);
+        w.Long(schedule.LastTwapMicros);
+        w.Long(schedule.LastPremiumMicros);
+        w.Long(schedule.LastFundingMicros);
+    }
+
+    /// <summary>An underlying's index, oracle (reporters and their latest reports) and TWAP samples.</summary>
+    internal static void WriteUnderlying(CanonicalWriter w, Underlying underlying)
+    {
+        w.String(underlying.Name);
+        w.Long(underlying.IndexPrice.Micros);
+        w.Long(underlying.IndexUpdatedMicros);
+        w.Bool(underlying.Oracle is not null);
+        underlying.Oracle?.Write(w);
+        underlying.Twap.Write(w);
+    }
+
+    /// <summary>An instrument's lifecycle, open interest, trading and funding state (not its spec or book).</summary>
+    internal static void WriteInstrumentState(CanonicalWriter w, Instrument instrument)
+    {
+        w.Byte((byte)instrument.State);
+        w.Long(instrument.LongOpenInterest.Units);
+        w.Long(instrument.ShortOpenInterest.Units);
+        w.Long(instrument.LastTradePrice.Micros);
+        w.Long(instrument.TradeCount);
+        w.Long(instrument.BasisEmaMicros);
+        w.Long(instrument.PremiumSumPpb);
+        w.Int(instrument.PremiumSamples);
+        w.Int(instrument.FundingHistory.Count);
+        foreach (var f in instrument.FundingHistory)
+        {
+            w.Long(f.TimeMicros);
+            w.Long(f.RatePpb);
+            w.Long(f.AveragePremiumPpb);
+            w.Long(f.IndexPrice.Micros);
+        }
     }
 
     private static int Count(ref CanonicalReader r)

@@ -48,21 +48,21 @@ public class SnapshotAndCodecTests
             int cut = commands.Count / 2;
 
             // 1. Replay from genesis.
-            var replay = new CoreEngine();
+            var replay = new CoreEngine(live.Fast.Config);
             foreach (var command in commands)
             {
                 replay.Apply(command);
             }
 
             // 2. Snapshot at the cut, restore, replay the tail.
-            var prefix = new CoreEngine();
+            var prefix = new CoreEngine(live.Fast.Config);
             foreach (var command in commands.Take(cut))
             {
                 prefix.Apply(command);
             }
 
             byte[] snapshot = EngineSnapshot.Write(prefix);
-            var restored = EngineSnapshot.Read(snapshot);
+            var restored = EngineSnapshot.Read(snapshot, live.Fast.Config);
             Assert.Equal(prefix.ComputeStateHashHex(), restored.ComputeStateHashHex());
             Assert.Equal(snapshot, EngineSnapshot.Write(restored));
             foreach (var command in commands.Skip(cut))
