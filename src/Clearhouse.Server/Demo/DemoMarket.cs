@@ -7,7 +7,8 @@ namespace Clearhouse.Server.Demo;
 
 /// <summary>
 /// The demo market, on unless <c>--demo false</c>: every <see cref="ServerOptions.DemoTickMillis"/>
-/// it moves each underlying's index one random-walk step (a <c>SetIndexPrice</c> command), lets
+/// it moves each underlying's price one random-walk step, which five simulated reporters sign and
+/// submit (<see cref="DemoOracle"/>: the index is the median of their reports), lets
 /// one market maker per underlying re-quote, and now and then lets a taker cross the spread.
 /// Its accounts are created and funded through commands at start, like any client's.
 /// </summary>
@@ -26,6 +27,13 @@ public sealed class DemoMarket(Sequencer sequencer, VenueGenesis genesis, Server
             await genesis.Listed.WaitAsync(stoppingToken);
             var random = options.DemoSeed is { } seed ? new Random(seed) : new Random();
             var feeds = GenesisPlan.Default.Select(u => new RandomWalkIndex(u.Underlying, u.InitialIndexPrice, random)).ToList();
+            var oracles = feeds.Select(f => new DemoOracle(sequencer, f.Underlying, clock, random)).ToList();
+            foreach (var oracle in oracles)
+            {
+                await oracle.SetUpAsync(stoppingToken);
+                await oracle.ReportAsync(feeds.First(f => f.Underlying == oracle.Underlying).Current, stoppingToken);
+            }
+
             var makers = new List<DemoMarketMaker>();
             foreach (var feed in feeds)
             {
@@ -34,7 +42,7 @@ public sealed class DemoMarket(Sequencer sequencer, VenueGenesis genesis, Server
 
             var taker = new DemoTaker(sequencer, await OpenFundedAccountAsync(TakerFunding, stoppingToken), random, logger);
             logger.LogInformation(
-                "Demo market on: index random walk every {Tick} ms, market makers on accounts {Makers}, taker on account {Taker}.",
+                "Demo market on: signed oracle reports (5 reporters per underlying) of a random walk every {Tick} ms, market makers on accounts {Makers}, taker on account {Taker}.",
                 options.DemoTickMillis,
                 string.Join(", ", makers.Select(m => $"{m.AccountId} ({m.Underlying})")),
                 taker.AccountId);
@@ -45,13 +53,9 @@ public sealed class DemoMarket(Sequencer sequencer, VenueGenesis genesis, Server
             {
                 if (!first)
                 {
-                    foreach (var feed in feeds)
+                    for (int i = 0; i < feeds.Count; i++)
                     {
-                        var result = await sequencer.SubmitAsync(new SetIndexPrice(feed.Underlying, feed.Step()), stoppingToken);
-                        if (!result.IsAccepted)
-                        {
-                            logger.LogWarning("Demo index {Underlying} refused: {Reason}.", feed.Underlying, result.Reason);
-                        }
+                        await oracles[i].ReportAsync(feeds[i].Step(), stoppingToken);
                     }
                 }
 

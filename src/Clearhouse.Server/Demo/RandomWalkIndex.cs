@@ -6,7 +6,7 @@ namespace Clearhouse.Server.Demo;
 /// A demo index: a bounded random walk around a base price. Each step moves by a uniform random
 /// fraction of at most <see cref="MaxStepPpm"/>, pulls a little back toward the base, and never
 /// leaves ±<see cref="BandPpm"/> of it; the result is rounded to whole micro-USDC. Lives outside
-/// Core: it is an outside fact that enters the engine as <c>SetIndexPrice</c> commands.
+/// Core: it is an outside fact that enters the engine as signed reports (<see cref="DemoOracle"/>).
 /// </summary>
 public sealed class RandomWalkIndex(string underlying, Price basePrice, Random random)
 {
