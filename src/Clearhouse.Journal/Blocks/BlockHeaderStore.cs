@@ -128,7 +128,14 @@ public sealed class BlockHeaderStore : IDisposable
     /// Reads every header of a block log file without modifying it; any bad frame throws
     /// <see cref="JournalCorruptedException"/> (open a store first to truncate a torn tail).
     /// </summary>
-    public static IReadOnlyList<BlockHeaderRecord> ReadAll(string path)
+    public static IReadOnlyList<BlockHeaderRecord> ReadAll(string path) => ReadAll(path, long.MaxValue);
+
+    /// <summary>
+    /// Reads the headers in the first <paramref name="length"/> bytes of a block log file without
+    /// modifying it: pass <see cref="RecoveryReport.LastFileLength"/> from a read-only
+    /// <see cref="Recover"/> to skip a torn final header of a crashed or live writer.
+    /// </summary>
+    public static IReadOnlyList<BlockHeaderRecord> ReadAll(string path, long length)
     {
         var headers = new List<BlockHeaderRecord>();
         if (!File.Exists(path))
@@ -136,7 +143,7 @@ public sealed class BlockHeaderStore : IDisposable
             return headers;
         }
         using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, FileOptions.SequentialScan);
-        using var scanner = new FrameScanner(handle, RandomAccess.GetLength(handle), ownsFile: false);
+        using var scanner = new FrameScanner(handle, Math.Min(length, RandomAccess.GetLength(handle)), ownsFile: false);
         var previous = -1L;
         while (true)
         {

@@ -1,0 +1,1 @@
+return Clearhouse.Cli.ClearhouseCli.Run(args, Console.Out, Console.Error);
