@@ -279,16 +279,31 @@ public static class DeterministicMath
     /// </summary>
     public static double NormalCdfAndPdf(double x, out double pdf)
     {
+        double e = ExpMinusHalfSquare(ClampForPdf(x));
+        pdf = double.IsNaN(x) ? x : InvSqrt2Pi * e;
+        return NormalCdfGivenExp(x, e);
+    }
+
+    /// <summary>|x| clamped to [0, 40] (NaN → 40); the argument of <see cref="ExpMinusHalfSquare"/> for φ and Φ.</summary>
+    internal static double ClampForPdf(double x)
+    {
+        double y = Math.Abs(x);
+        return y < PdfClamp ? y : PdfClamp;
+    }
+
+    /// <summary>
+    /// Φ(x) given e = e^(−x²/2) as computed by the caller (<see cref="ExpMinusHalfSquare"/> of
+    /// <see cref="ClampForPdf"/>(x), or an equivalent the caller can justify): lets Black-76 obtain
+    /// e^(−d2²/2) = e^(−d1²/2)·F/K without a second exponential.
+    /// </summary>
+    internal static double NormalCdfGivenExp(double x, double e)
+    {
         if (double.IsNaN(x))
         {
-            pdf = x;
             return x;
         }
 
         double y = Math.Abs(x);
-        double yc = y < PdfClamp ? y : PdfClamp;
-        double e = ExpMinusHalfSquare(yc);
-        pdf = InvSqrt2Pi * e;
         if (y <= CodyThreshold)
         {
             return 0.5 + CentralTerm(x);

@@ -94,12 +94,22 @@ internal static class DeterministicMathVector
     /// <summary>Φ(x) and φ(x); see <see cref="DeterministicMath.NormalCdfAndPdf"/>.</summary>
     public static Vector256<double> NormalCdfAndPdf(Vector256<double> x, out Vector256<double> pdf)
     {
+        var e = ExpMinusHalfSquare(ClampForPdf(x));
+        pdf = Vector256.ConditionalSelect(Vector256.Equals(x, x), Vector256.Create(InvSqrt2Pi) * e, x);
+        return NormalCdfGivenExp(x, e);
+    }
+
+    public static Vector256<double> ClampForPdf(Vector256<double> x)
+    {
         var y = Vector256.Abs(x);
         var clamp = Vector256.Create(PdfClamp);
-        var yc = Vector256.ConditionalSelect(Vector256.LessThan(y, clamp), y, clamp);
-        var e = ExpMinusHalfSquare(yc);
-        var pdfValue = Vector256.Create(InvSqrt2Pi) * e;
+        return Vector256.ConditionalSelect(Vector256.LessThan(y, clamp), y, clamp);
+    }
 
+    /// <summary>See <see cref="DeterministicMath.NormalCdfGivenExp"/>.</summary>
+    public static Vector256<double> NormalCdfGivenExp(Vector256<double> x, Vector256<double> e)
+    {
+        var y = Vector256.Abs(x);
         var central = Vector256.LessThanOrEqual(y, Vector256.Create(CodyThreshold));
         var middle = Vector256.LessThanOrEqual(y, Vector256.Create(CodyRoot32));
         var beyond = Vector256.GreaterThan(y, Vector256.Create(CodyUpperTail));
@@ -126,9 +136,7 @@ internal static class DeterministicMathVector
             result = Vector256.ConditionalSelect(central, Vector256.Create(0.5) + CentralTerm(x), result);
         }
 
-        var isNumber = Vector256.Equals(x, x);
-        pdf = Vector256.ConditionalSelect(isNumber, pdfValue, x);
-        return Vector256.ConditionalSelect(isNumber, result, x);
+        return Vector256.ConditionalSelect(Vector256.Equals(x, x), result, x);
     }
 
     private static Vector256<double> CentralTerm(Vector256<double> x)
@@ -183,7 +191,7 @@ internal static class DeterministicMathVector
         return (Vector256.Create(InvSqrt2Pi) - temp) / y;
     }
 
-    private static Vector256<double> ExpMinusHalfSquare(Vector256<double> y)
+    public static Vector256<double> ExpMinusHalfSquare(Vector256<double> y)
     {
         var s = ((y * Vector256.Create(16.0) + Magic) - Magic) * Vector256.Create(0.0625);
         var del = (y - s) * (y + s);

@@ -54,11 +54,16 @@ public static class Black76
         double sd = vol * sqrtT;
         if (sd > 0.0)
         {
-            double lnFK = DeterministicMath.Ln(forward / strike);
+            double ratio = forward / strike;
+            double lnFK = DeterministicMath.Ln(ratio);
             double d1 = lnFK / sd + 0.5 * sd;
             double d2 = d1 - sd;
-            double nd1 = DeterministicMath.NormalCdfAndPdf(sign * d1, out double pdf);
-            double nd2 = DeterministicMath.NormalCdf(sign * d2);
+
+            // e^(−d2²/2) = e^(−d1²/2)·F/K (since d2² = d1² − 2·ln(F/K)): one exponential for both Φ.
+            double e1 = DeterministicMath.ExpMinusHalfSquare(DeterministicMath.ClampForPdf(d1));
+            double pdf = DeterministicMath.InvSqrt2Pi * e1;
+            double nd1 = DeterministicMath.NormalCdfGivenExp(sign * d1, e1);
+            double nd2 = DeterministicMath.NormalCdfGivenExp(sign * d2, e1 * ratio);
             double undiscounted = sign * (forward * nd1 - strike * nd2);
             undiscounted = undiscounted > 0.0 ? undiscounted : 0.0;
             double price = discount * undiscounted;
@@ -191,11 +196,14 @@ public static class Black76
         var live = Vector256.GreaterThan(sd, zero);
 
         // Lanes with σ√T > 0.
-        var lnFK = DeterministicMathVector.Ln(forward / strike);
+        var ratio = forward / strike;
+        var lnFK = DeterministicMathVector.Ln(ratio);
         var d1 = lnFK / sd + Vector256.Create(0.5) * sd;
         var d2 = d1 - sd;
-        var nd1 = DeterministicMathVector.NormalCdfAndPdf(sign * d1, out var pdf);
-        var nd2 = DeterministicMathVector.NormalCdfAndPdf(sign * d2, out _);
+        var e1 = DeterministicMathVector.ExpMinusHalfSquare(DeterministicMathVector.ClampForPdf(d1));
+        var pdf = Vector256.Create(DeterministicMath.InvSqrt2Pi) * e1;
+        var nd1 = DeterministicMathVector.NormalCdfGivenExp(sign * d1, e1);
+        var nd2 = DeterministicMathVector.NormalCdfGivenExp(sign * d2, e1 * ratio);
         var undiscounted = sign * (forward * nd1 - strike * nd2);
         undiscounted = Vector256.ConditionalSelect(Vector256.GreaterThan(undiscounted, zero), undiscounted, zero);
         var livePrice = discount * undiscounted;

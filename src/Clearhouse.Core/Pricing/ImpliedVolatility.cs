@@ -43,7 +43,9 @@ public readonly record struct ImpliedVolatilityResult(ImpliedVolatilityStatus St
 /// <item>Householder iterations of order 3 on Jäckel's transformed objectives (1/ln b − 1/ln β
 /// on the lower branch, b − β in the middle, ln((b_max − β)/(b_max − b)) on the upper branch),
 /// using the closed forms b''/b' = x²/s³ − s/4 and b'''/b' = (b''/b')² − 3x²/s⁴ − 1/4; a step that
-/// leaves the bracket is replaced by bisection. Stops when a step is below 2 ulps of s.</item>
+/// leaves the bracket is replaced by bisection. Stops after a step smaller than 1e-6·s (order-four
+/// convergence leaves an error far below an ulp), or below 2 ulps, or once |b − β| is within the
+/// rounding noise of b's two terms.</item>
 /// </list>
 /// What is not taken from Let's Be Rational: its rational-cubic initial guesses and its four-region
 /// evaluation of b (asymptotic expansions and erfcx) — b is evaluated directly from
@@ -60,6 +62,8 @@ public static class ImpliedVolatility
 
     /// <summary>Four ε: the rounding of b's terms (Φ to a few ulps, the products, the difference).</summary>
     private const double NoiseUlps = 8.881784197001252e-16;
+
+    private const double QuarticStopTolerance = 1e-6;
 
     private const double Sqrt3 = 1.7320508075688772935;
 
@@ -319,6 +323,13 @@ public static class ImpliedVolatility
 
             double next = s + step;
             bool householder = next > lo && next < hi;
+            if (householder && Math.Abs(step) <= QuarticStopTolerance * s)
+            {
+                // Householder(3) converges with order four: a step this small leaves an error of
+                // order (1e-6)⁴ relative, far below an ulp, so this step is the last one needed.
+                return (ImpliedVolatilityStatus.Solved, next, iteration);
+            }
+
             if (atNoiseFloor)
             {
                 // b(s) equals β to within the rounding of its two Φ terms: no evaluation of b can tell
