@@ -1,7 +1,7 @@
 using System.Text.Json;
-using Clearhouse.Core.Engine;
 using Clearhouse.Server.Api;
 using Clearhouse.Server.Demo;
+using Clearhouse.Server.Durability;
 using Clearhouse.Server.Genesis;
 using Clearhouse.Server.Hosting;
 using Clearhouse.Server.Sequencing;
@@ -9,9 +9,10 @@ using Clearhouse.Server.Sequencing;
 namespace Clearhouse.Server;
 
 /// <summary>
-/// The composition root, in pipeline order: settings and loopback check, the engine and its one
-/// sequencer thread, genesis, the demo market, then the HTTP endpoints. <c>Program</c> runs it;
-/// the tests build the same app on a free port.
+/// The composition root, in pipeline order: settings and loopback check, recovery of the venue
+/// from its data directory (snapshot + journal replay), the one sequencer thread that journals,
+/// applies and seals, genesis (fresh venues only), the demo market, then the HTTP endpoints.
+/// <c>Program</c> runs it; the tests build the same app on a free port.
 /// </summary>
 public static class ClearhouseServer
 {
@@ -32,17 +33,24 @@ public static class ClearhouseServer
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(TimeProvider.System);
 
-        // 2. The engine and the single thread that drives it. Hosted services start in the order
-        // they are registered, before the server listens, and stop in reverse.
-        builder.Services.AddSingleton(_ => new Engine());
-        builder.Services.AddSingleton<Sequencer>();
+        // 2. Recovery: the engine from the newest snapshot plus the journal after it (or fresh), the
+        // open journal and block log. It runs when the host starts, as the sequencer is created;
+        // a damaged data directory throws from there and the server refuses to start.
+        builder.Services.AddSingleton(sp => VenueRecovery.Open(options, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Clearhouse.Durability")));
+
+        // 3. The single thread that drives the engine: stamp, journal, apply, seal blocks, snapshot,
+        // answer once durable; clock ticks. Hosted services start in the order they are
+        // registered, before the server listens, and stop in reverse.
+        builder.Services.AddSingleton(SequencerOptions.From(options));
+        builder.Services.AddSingleton(sp => new Sequencer(
+            sp.GetRequiredService<RecoveredVenue>(), sp.GetRequiredService<SequencerOptions>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<Sequencer>>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Sequencer>());
 
-        // 3. Genesis: the instruments and their first index prices.
+        // 4. Genesis, on a fresh venue only: the instruments and their first index prices.
         builder.Services.AddSingleton<VenueGenesis>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<VenueGenesis>());
 
-        // 4. The demo market.
+        // 5. The demo market.
         if (options.Demo)
         {
             builder.Services.AddHostedService<DemoMarket>();
@@ -57,7 +65,7 @@ public static class ClearhouseServer
 
         var app = builder.Build();
 
-        // 5. HTTP: errors as ApiError, the pages, the native API.
+        // 6. HTTP: errors as ApiError, the pages, the native API (with blocks and proofs).
         app.UseExceptionHandler(error => error.Run(async context =>
         {
             context.Response.StatusCode = StatusCodes.Status500InternalServerError;

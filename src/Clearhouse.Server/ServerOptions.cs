@@ -1,4 +1,5 @@
 using System.Globalization;
+using Clearhouse.Journal.Blocks;
 
 namespace Clearhouse.Server;
 
@@ -11,6 +12,9 @@ public sealed record ServerOptions
 {
     public const string DefaultUrl = "http://127.0.0.1:5080";
 
+    /// <summary>Default data directory, relative to the working directory.</summary>
+    public const string DefaultDataDirectory = "data";
+
     /// <summary>Run the demo market (index feed, market makers, taker). Key <c>Demo</c>; default true.</summary>
     public bool Demo { get; init; } = true;
 
@@ -20,22 +24,56 @@ public sealed record ServerOptions
     /// <summary>Seed for the demo's randomness, for a repeatable demo. Key <c>DemoSeed</c>; default none.</summary>
     public int? DemoSeed { get; init; }
 
+    /// <summary>
+    /// Where the journal, snapshots and block headers live (<c>journal/</c>, <c>snapshots/</c>,
+    /// <c>blocks/</c>). Key <c>data-dir</c> (command line <c>--data-dir</c>) or <c>DataDir</c>; default <c>./data</c>.
+    /// </summary>
+    public string DataDirectory { get; init; } = DefaultDataDirectory;
+
+    /// <summary>
+    /// Write-ahead journal on (the default): every command is on disk before it is acknowledged
+    /// and the venue is recovered from <see cref="DataDirectory"/> at start. <c>--journal false</c>
+    /// runs in memory only (nothing survives a restart; for tests and throwaway demos). Key <c>Journal</c>.
+    /// </summary>
+    public bool Journal { get; init; } = true;
+
+    /// <summary>Period of the clock <c>Tick</c> command, in milliseconds; 0 sends none. Key <c>TickMillis</c>; default 250.</summary>
+    public int TickMillis { get; init; } = 250;
+
+    /// <summary>Block interval in milliseconds of sequencer time (see docs/durability.md). Key <c>BlockMillis</c>; default 1000.</summary>
+    public int BlockMillis { get; init; } = (int)(BlockSealer.DefaultIntervalMicros / 1000);
+
+    /// <summary>Most commands in one block. Key <c>BlockMaxCommands</c>; default 10,000.</summary>
+    public int BlockMaxCommands { get; init; } = BlockSealer.DefaultMaxCommands;
+
+    /// <summary>Take a snapshot at the first block boundary after this many commands. Key <c>SnapshotEveryCommands</c>; default 100,000; 0 never by count.</summary>
+    public long SnapshotEveryCommands { get; init; } = 100_000;
+
+    /// <summary>...or after this many seconds. Key <c>SnapshotEverySeconds</c>; default 60; 0 never by time.</summary>
+    public int SnapshotEverySeconds { get; init; } = 60;
+
+    /// <summary>How many valid snapshots to keep. Key <c>SnapshotsKept</c>; default 3.</summary>
+    public int SnapshotsKept { get; init; } = 3;
+
+    /// <summary>
+    /// Move journal segments older than the oldest kept snapshot to <c>journal/archive/</c>. Key
+    /// <c>ArchiveJournal</c>; default false, so that the journal directory alone replays from genesis.
+    /// </summary>
+    public bool ArchiveJournal { get; init; }
+
+    public long BlockIntervalMicros => BlockMillis * 1000L;
+
     public static ServerOptions From(IConfiguration configuration)
     {
         var options = new ServerOptions();
         if (configuration["Demo"] is { } demo)
         {
-            options = options with { Demo = bool.TryParse(demo, out bool on) ? on : throw new ServerConfigurationException($"--demo must be true or false, not '{demo}'.") };
+            options = options with { Demo = Bool("--demo", demo) };
         }
 
         if (configuration["DemoTickMillis"] is { } tick)
         {
-            options = options with
-            {
-                DemoTickMillis = int.TryParse(tick, NumberStyles.None, CultureInfo.InvariantCulture, out int ms) && ms is >= 10 and <= 60_000
-                    ? ms
-                    : throw new ServerConfigurationException($"--DemoTickMillis must be a whole number of milliseconds from 10 to 60000, not '{tick}'."),
-            };
+            options = options with { DemoTickMillis = (int)Whole("--DemoTickMillis", tick, 10, 60_000, "milliseconds") };
         }
 
         if (configuration["DemoSeed"] is { } seed)
@@ -48,8 +86,64 @@ public sealed record ServerOptions
             };
         }
 
+        if ((configuration["data-dir"] ?? configuration["DataDir"]) is { } dataDirectory)
+        {
+            options = options with
+            {
+                DataDirectory = dataDirectory.Trim().Length > 0 ? dataDirectory : throw new ServerConfigurationException("--data-dir must name a directory."),
+            };
+        }
+
+        if (configuration["Journal"] is { } journal)
+        {
+            options = options with { Journal = Bool("--journal", journal) };
+        }
+
+        if (configuration["TickMillis"] is { } tickMillis)
+        {
+            options = options with { TickMillis = (int)Whole("--TickMillis", tickMillis, 0, 60_000, "milliseconds") };
+        }
+
+        if (configuration["BlockMillis"] is { } blockMillis)
+        {
+            options = options with { BlockMillis = (int)Whole("--BlockMillis", blockMillis, 1, 3_600_000, "milliseconds") };
+        }
+
+        if (configuration["BlockMaxCommands"] is { } blockMax)
+        {
+            options = options with { BlockMaxCommands = (int)Whole("--BlockMaxCommands", blockMax, 1, 10_000_000, "commands") };
+        }
+
+        if (configuration["SnapshotEveryCommands"] is { } snapshotCommands)
+        {
+            options = options with { SnapshotEveryCommands = Whole("--SnapshotEveryCommands", snapshotCommands, 0, long.MaxValue, "commands") };
+        }
+
+        if (configuration["SnapshotEverySeconds"] is { } snapshotSeconds)
+        {
+            options = options with { SnapshotEverySeconds = (int)Whole("--SnapshotEverySeconds", snapshotSeconds, 0, 86_400, "seconds") };
+        }
+
+        if (configuration["SnapshotsKept"] is { } kept)
+        {
+            options = options with { SnapshotsKept = (int)Whole("--SnapshotsKept", kept, 1, 1_000, "snapshots") };
+        }
+
+        if (configuration["ArchiveJournal"] is { } archive)
+        {
+            options = options with { ArchiveJournal = Bool("--ArchiveJournal", archive) };
+        }
+
         return options;
     }
+
+    private static bool Bool(string name, string text) =>
+        bool.TryParse(text, out bool on) ? on : throw new ServerConfigurationException($"{name} must be true or false, not '{text}'.");
+
+    private static long Whole(string name, string text, long min, long max, string unit) =>
+        long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long value) && value >= min && value <= max
+            ? value
+            : throw new ServerConfigurationException($"{name} must be a whole number of {unit} from {min} to {max}, not '{text}'.");
 }
 
 /// <summary>The server's configuration cannot be used; the message says why and what to do.</summary>

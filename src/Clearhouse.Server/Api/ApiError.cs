@@ -26,7 +26,8 @@ public sealed record ApiError(
     public int HttpStatus => Code switch
     {
         (int)RejectReason.UnknownAccount or (int)RejectReason.UnknownInstrument
-            or (int)RejectReason.UnknownOrder or (int)RejectReason.UnknownUnderlying => StatusCodes.Status404NotFound,
+            or (int)RejectReason.UnknownOrder or (int)RejectReason.UnknownUnderlying
+            or (int)GatewayReason.UnknownBlock or (int)GatewayReason.AccountNotYetInBlock => StatusCodes.Status404NotFound,
         (int)GatewayReason.EngineUnavailable => StatusCodes.Status503ServiceUnavailable,
         (int)GatewayReason.InternalError => StatusCodes.Status500InternalServerError,
         _ => StatusCodes.Status400BadRequest,

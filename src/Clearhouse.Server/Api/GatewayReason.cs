@@ -30,6 +30,12 @@ public enum GatewayReason : ushort
     /// <summary>A number is too large (or too small) for its type.</summary>
     NumberOutOfRange = 906,
 
+    /// <summary>No block has been sealed (and published) at that height yet.</summary>
+    UnknownBlock = 910,
+
+    /// <summary>The account exists but is not in the latest sealed block yet (opened after it): ask again after the next block.</summary>
+    AccountNotYetInBlock = 911,
+
     /// <summary>The engine is shutting down; nothing was applied.</summary>
     EngineUnavailable = 950,
 
@@ -48,6 +54,8 @@ public static class GatewayReasons
         GatewayReason.MalformedDecimal => "A decimal must be a plain decimal number (as a JSON number or string); NaN and infinity are not numbers.",
         GatewayReason.TooManyDecimals => "The number has more decimal places than the venue keeps (prices and money 6, amounts 8).",
         GatewayReason.NumberOutOfRange => "The number is outside the range the venue can represent.",
+        GatewayReason.UnknownBlock => "No block has been sealed at that height yet.",
+        GatewayReason.AccountNotYetInBlock => "The account was opened after the latest sealed block; its proof is available once the next block is sealed.",
         GatewayReason.EngineUnavailable => "The engine is shutting down; the request was not applied.",
         GatewayReason.InternalError => "The server failed while handling the request.",
         _ => $"Refused ({(int)reason}).",

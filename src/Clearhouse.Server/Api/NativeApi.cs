@@ -55,6 +55,7 @@ public static class NativeApi
         api.MapDelete("/orders/{orderId}", CancelOrder);
         api.MapPost("/orders/{orderId}/amend", AmendOrder);
         api.MapDelete("/orders", CancelAllOrders);
+        BlockApi.Map(api);
         return app;
     }
 
@@ -62,7 +63,28 @@ public static class NativeApi
         await Guard(async () =>
         {
             var (sequence, timestamp, accounts, instruments) = await sequencer.QueryAsync(e => (e.LastSequence, e.LastTimestampMicros, e.AccountCount, e.Instruments.Count), ct);
-            return Results.Json(new StatusView(sequence, timestamp, sequencer.LastStampedSequence, sequencer.AppliedCount, sequencer.RejectedCount, accounts, instruments, sequencer.QueueLength, options.Demo));
+            var venue = sequencer.Venue;
+            var block = venue.Blocks.Latest;
+            return Results.Json(new StatusView(
+                sequence,
+                timestamp,
+                sequencer.LastStampedSequence,
+                sequencer.AppliedCount,
+                sequencer.RejectedCount,
+                accounts,
+                instruments,
+                sequencer.QueueLength,
+                options.Demo,
+                venue.Journal is not null,
+                sequencer.LastDurableSequence,
+                sequencer.AwaitingDurability,
+                block?.Height ?? 0,
+                block is null ? null : Convert.ToHexStringLower(block.Hash()),
+                block is null ? null : Convert.ToHexStringLower(block.StateRoot),
+                sequencer.BlocksSealed,
+                Math.Round(sequencer.AverageSealMicros, 1),
+                venue.Persistence?.LastSnapshot,
+                venue.Report));
         });
 
     private static async Task<IResult> GetInstruments(Sequencer sequencer, CancellationToken ct) =>

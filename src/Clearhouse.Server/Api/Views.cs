@@ -95,7 +95,58 @@ public sealed record AccountCreatedView(long Sequence, int AccountId);
 
 public sealed record TransferView(long Sequence, long TimestampMicros, int AccountId, string Amount);
 
-public sealed record StatusView(long LastSequence, long LastTimestampMicros, long LastStampedSequence, long AppliedCommands, long RejectedCommands, int Accounts, int Instruments, int QueueLength, bool Demo);
+/// <summary>
+/// The venue's counters. <c>LastSequence</c> is the engine's last accepted command,
+/// <c>LastStampedSequence</c> the last stamped (accepted or rejected), <c>LastDurableSequence</c>
+/// the last on disk; <c>LastBlockHeight</c>, <c>LastBlockHash</c> and <c>StateRoot</c> describe the
+/// latest published block; <c>Recovery</c> is what this process recovered at start.
+/// </summary>
+public sealed record StatusView(
+    long LastSequence,
+    long LastTimestampMicros,
+    long LastStampedSequence,
+    long AppliedCommands,
+    long RejectedCommands,
+    int Accounts,
+    int Instruments,
+    int QueueLength,
+    bool Demo,
+    bool Journal,
+    long LastDurableSequence,
+    int AwaitingDurability,
+    long LastBlockHeight,
+    string? LastBlockHash,
+    string? StateRoot,
+    long BlocksSealed,
+    double AverageSealMicros,
+    Durability.SnapshotInfo? LastSnapshot,
+    Durability.StartupRecovery Recovery);
+
+/// <summary>A block header with every hash in lowercase hex; <c>Header</c> is its canonical encoding, whose SHA-256 is <c>Hash</c>.</summary>
+public sealed record BlockView(
+    long Height,
+    string Hash,
+    string PreviousHash,
+    long FirstSequence,
+    long LastSequence,
+    int CommandCount,
+    string CommandsRoot,
+    string StateRoot,
+    long TimestampMicros,
+    string Header)
+{
+    public static BlockView From(Core.Merkle.BlockHeader header) => new(
+        header.Height,
+        Convert.ToHexStringLower(header.Hash()),
+        Convert.ToHexStringLower(header.PreviousHash),
+        header.FirstSequence,
+        header.LastSequence,
+        header.CommandCount,
+        Convert.ToHexStringLower(header.CommandsRoot),
+        Convert.ToHexStringLower(header.StateRoot),
+        header.TimestampMicros,
+        Convert.ToHexStringLower(header.Encode()));
+}
 
 internal static class Views
 {

@@ -5,8 +5,9 @@ namespace Clearhouse.Server.Genesis;
 
 /// <summary>
 /// Applies the <see cref="GenesisPlan"/> through the sequencer when the host starts, before the
-/// API accepts requests. A rejected genesis command stops the start: a venue without its
-/// instruments is not worth serving.
+/// API accepts requests — only on a fresh venue: a venue recovered from its journal already has
+/// its instruments, and genesis is not repeated. A rejected genesis command stops the start: a
+/// venue without its instruments is not worth serving.
 /// </summary>
 public sealed class VenueGenesis(Sequencer sequencer, TimeProvider clock, ILogger<VenueGenesis> logger) : IHostedService
 {
@@ -19,6 +20,14 @@ public sealed class VenueGenesis(Sequencer sequencer, TimeProvider clock, ILogge
     {
         try
         {
+            if (await sequencer.QueryAsync(e => e.Instruments.Count, cancellationToken) > 0)
+            {
+                var recovered = sequencer.Instruments.Names;
+                logger.LogInformation("Recovered venue lists {Count} instruments; genesis skipped.", recovered.Count);
+                listed.TrySetResult(recovered);
+                return;
+            }
+
             foreach (var command in GenesisPlan.Commands(GenesisPlan.Default, clock.GetUtcNow()))
             {
                 var result = await sequencer.SubmitAsync(command, cancellationToken);

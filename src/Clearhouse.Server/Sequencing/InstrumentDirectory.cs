@@ -22,6 +22,20 @@ public sealed class InstrumentDirectory
     /// <summary>Every listed name, in listing (id) order.</summary>
     public IReadOnlyList<string> Names => [.. current.ById.OrderBy(p => p.Key).Select(p => p.Value)];
 
+    /// <summary>Takes every instrument the engine already lists (a recovered venue), before the engine thread starts.</summary>
+    internal void ObserveAll(Engine engine)
+    {
+        var byName = current.ByName;
+        var byId = current.ById;
+        foreach (var instrument in engine.Instruments)
+        {
+            byName = byName.SetItem(instrument.Name, instrument.Id);
+            byId = byId.SetItem(instrument.Id, instrument.Name);
+        }
+
+        current = new Snapshot(byName, byId);
+    }
+
     /// <summary>Called on the engine thread after each applied command.</summary>
     internal void Observe(Engine engine, ReadOnlySpan<EngineEvent> events)
     {

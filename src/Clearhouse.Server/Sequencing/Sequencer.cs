@@ -1,25 +1,36 @@
+using System.Buffers;
+using System.Diagnostics;
 using System.Threading.Channels;
 using Clearhouse.Core.Engine;
+using Clearhouse.Core.Merkle;
+using Clearhouse.Core.Serialization;
+using Clearhouse.Server.Durability;
 
 namespace Clearhouse.Server.Sequencing;
 
 /// <summary>
 /// The one writer. Request threads hand commands (and state queries) to a <see cref="Channel{T}"/>;
-/// a single dedicated engine thread takes them in order, stamps each command with the next
-/// sequence number and a timestamp from the clock, applies it, copies the events and completes
-/// the request. The engine is not thread-safe, so reads of its state go through the same channel
-/// as <see cref="QueryAsync{T}"/> and run on the engine thread between two commands.
+/// a single dedicated engine thread takes them in order and, for each command:
+/// <list type="number">
+/// <item>stamps the next sequence number and a timestamp from the clock;</item>
+/// <item>encodes it canonically (<see cref="CommandCodec"/>) and appends it to the journal — the
+/// journal's flusher thread writes and fsyncs whole batches (group commit);</item>
+/// <item>applies it to the engine and copies the events;</item>
+/// <item>adds it to the open block and, when the block rule fires, seals the block (state root,
+/// commands root), queues the header for the disk and, when one is due, serializes a snapshot;</item>
+/// <item>queues the answer in <see cref="DurableAcknowledgements"/>: the request completes only once
+/// the journal reports the command's sequence durable. Rejected commands take the same path (they
+/// are journaled too, and replay rejects them again).</item>
+/// </list>
+/// The engine thread never waits for the disk. Reads of the engine's state go through the same
+/// channel as <see cref="QueryAsync{T}"/> and run on the engine thread between two commands; they
+/// may see commands that are applied but not yet durable (see docs/durability.md). A timer puts a
+/// clock <see cref="Tick"/> into the same channel every <see cref="SequencerOptions.TickInterval"/>.
 /// <para>
 /// Sequence numbers come from the sequencer's own counter, which advances for every command,
-/// accepted or rejected: the engine rejects a sequence not above its last applied one and a
-/// rejection does not advance that, so reusing the number would be wrong; gaps are allowed.
-/// Timestamps are Unix microseconds from <see cref="TimeProvider"/>, clamped so that they never go
-/// backwards even if the wall clock does.
-/// </para>
-/// <para>
-/// The engine thread never waits on I/O: requests are completed with
-/// <see cref="TaskCreationOptions.RunContinuationsAsynchronously"/>, so no request's continuation
-/// runs on it. (The journal issue adds the write-ahead append and group commit here.)
+/// accepted or rejected, and continues after the last journaled one on restart. Timestamps are
+/// Unix microseconds from <see cref="TimeProvider"/>, clamped so that they never go backwards even
+/// if the wall clock does.
 /// </para>
 /// </summary>
 public sealed class Sequencer : IHostedService, IDisposable
@@ -27,28 +38,49 @@ public sealed class Sequencer : IHostedService, IDisposable
     /// <summary>How many commands may wait; writers wait (asynchronously) beyond that.</summary>
     public const int QueueCapacity = 65_536;
 
+    private readonly RecoveredVenue venue;
     private readonly Engine engine;
+    private readonly SequencerOptions options;
     private readonly TimeProvider clock;
     private readonly ILogger<Sequencer> logger;
     private readonly Channel<WorkItem> channel;
     private readonly Thread thread;
+    private readonly ArrayBufferWriter<byte> encoded = new(256);
+    private ITimer? tickTimer;
+    private int tickQueued;
     private long nextSequence;
     private long lastTimestampMicros;
     private long lastStampedSequence;
     private long lastAppliedSequence;
     private long appliedCount;
     private long rejectedCount;
+    private long commandsSinceSnapshot;
+    private long lastSnapshotTimestamp;
+    private long blocksSealed;
+    private long sealTicks;
+    private double lastSnapshotSerializeMillis;
     private int started;
 
+    /// <summary>An in-memory sequencer over <paramref name="engine"/>: no journal, no ticks (tests).</summary>
     public Sequencer(Engine engine, TimeProvider clock, ILogger<Sequencer> logger)
+        : this(RecoveredVenue.InMemory(engine), new SequencerOptions(), clock, logger)
     {
-        this.engine = engine;
+    }
+
+    public Sequencer(RecoveredVenue venue, SequencerOptions options, TimeProvider clock, ILogger<Sequencer> logger)
+    {
+        this.venue = venue;
+        this.options = options;
         this.clock = clock;
         this.logger = logger;
-        nextSequence = engine.LastSequence + 1;
-        lastTimestampMicros = engine.LastTimestampMicros;
+        engine = venue.Engine;
+        nextSequence = Math.Max(venue.LastSequence, engine.LastSequence) + 1;
+        lastTimestampMicros = Math.Max(venue.LastTimestampMicros, engine.LastTimestampMicros);
         lastAppliedSequence = engine.LastSequence;
-        lastStampedSequence = engine.LastSequence;
+        lastStampedSequence = nextSequence - 1;
+        commandsSinceSnapshot = venue.CommandsSinceSnapshot;
+        lastSnapshotTimestamp = Stopwatch.GetTimestamp();
+        Instruments.ObserveAll(engine);
         channel = Channel.CreateBounded<WorkItem>(new BoundedChannelOptions(QueueCapacity)
         {
             SingleReader = true,
@@ -62,33 +94,56 @@ public sealed class Sequencer : IHostedService, IDisposable
     /// <summary>Instrument names and ids, readable from any thread.</summary>
     public InstrumentDirectory Instruments { get; } = new();
 
+    /// <summary>What the sequencer took over at start: report, published blocks, journal.</summary>
+    public RecoveredVenue Venue => venue;
+
     /// <summary>The engine's last applied (accepted) sequence number.</summary>
     public long LastAppliedSequence => Volatile.Read(ref lastAppliedSequence);
 
     /// <summary>The last sequence number stamped on a command, accepted or rejected.</summary>
     public long LastStampedSequence => Volatile.Read(ref lastStampedSequence);
 
+    /// <summary>The highest sequence known to be on disk; with the journal off, the last stamped one.</summary>
+    public long LastDurableSequence => venue.Journal is { } journal ? journal.DurableSequence : LastStampedSequence;
+
     public long AppliedCount => Volatile.Read(ref appliedCount);
 
     public long RejectedCount => Volatile.Read(ref rejectedCount);
 
+    /// <summary>Blocks sealed by this process (not counting those recovery re-sealed).</summary>
+    public long BlocksSealed => Volatile.Read(ref blocksSealed);
+
+    /// <summary>Average time the engine thread spent sealing one block (state tree update, commands root), in microseconds.</summary>
+    public double AverageSealMicros => BlocksSealed == 0 ? 0 : Stopwatch.GetElapsedTime(0, Volatile.Read(ref sealTicks)).TotalMicroseconds / BlocksSealed;
+
+    /// <summary>How long the engine thread took to serialize the last snapshot, in milliseconds.</summary>
+    public double LastSnapshotSerializeMillis => Volatile.Read(ref lastSnapshotSerializeMillis);
+
     /// <summary>Commands and queries waiting for the engine thread.</summary>
     public int QueueLength => channel.Reader.CanCount ? channel.Reader.Count : -1;
 
-    /// <summary>Starts the engine thread; idempotent.</summary>
+    /// <summary>Answers applied and waiting for the journal's fsync.</summary>
+    public int AwaitingDurability => venue.Acknowledgements.Count;
+
+    /// <summary>Starts the engine thread and the clock ticks; idempotent.</summary>
     public void Start()
     {
         if (Interlocked.Exchange(ref started, 1) == 0)
         {
             thread.Start();
+            if (options.TickInterval is { } period && period > TimeSpan.Zero)
+            {
+                tickTimer = clock.CreateTimer(_ => QueueTick(), null, period, period);
+            }
         }
     }
 
     /// <summary>
     /// Queues a command for the engine thread. Whatever <see cref="Command.Sequence"/> and
     /// <see cref="Command.TimestampMicros"/> it carries are replaced. The task completes once the
-    /// command has been applied or rejected; a rejection is a result, not an exception. The
-    /// cancellation token only stops the wait for room in the queue: once queued, a command runs.
+    /// command has been applied or rejected and is durable in the journal; a rejection is a result,
+    /// not an exception. The cancellation token only stops the wait for room in the queue: once
+    /// queued, a command runs.
     /// </summary>
     public async Task<CommandResult> SubmitAsync(Command command, CancellationToken cancellationToken = default)
     {
@@ -102,6 +157,7 @@ public sealed class Sequencer : IHostedService, IDisposable
     /// Runs <paramref name="query"/> on the engine thread between two commands and returns its
     /// result. The query must only read, must not keep references to the engine's mutable state
     /// past its return (copy what you need), and must be quick: every command waits behind it.
+    /// It may observe commands that are applied but not yet durable.
     /// </summary>
     public async Task<T> QueryAsync<T>(Func<Engine, T> query, CancellationToken cancellationToken = default)
     {
@@ -111,23 +167,49 @@ public sealed class Sequencer : IHostedService, IDisposable
         return await item.Completion.Task.ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// The inclusion proof of <paramref name="accountId"/> against the last sealed block, with that
+    /// block's header, built on the engine thread from the block sealer's state tree.
+    /// </summary>
+    public Task<AccountProofResult> ProveAccountAsync(int accountId, CancellationToken cancellationToken = default) =>
+        QueryAsync(e =>
+        {
+            var header = venue.Sealer.LastSealed;
+            if (header is null)
+            {
+                return new AccountProofResult(null, null, e.TryGetAccount(accountId, out _));
+            }
+
+            return new AccountProofResult(venue.Sealer.StateTree.Prove(accountId, header.Height), header, e.TryGetAccount(accountId, out _));
+        }, cancellationToken);
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
         Start();
         return Task.CompletedTask;
     }
 
-    /// <summary>Stops taking work, lets the engine thread finish what is queued, and waits for it.</summary>
+    /// <summary>
+    /// Stops the clock and taking work, lets the engine thread finish what is queued, then makes
+    /// every appended command durable (answering its request) and writes the remaining headers.
+    /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        tickTimer?.Dispose();
         channel.Writer.TryComplete();
         if (Volatile.Read(ref started) == 1)
         {
-            await Task.Run(() => thread.Join(TimeSpan.FromSeconds(10)), cancellationToken).ConfigureAwait(false);
+            await Task.Run(thread.Join, cancellationToken).ConfigureAwait(false);
         }
+
+        await Task.Run(venue.Close, cancellationToken).ConfigureAwait(false);
     }
 
-    public void Dispose() => channel.Writer.TryComplete();
+    public void Dispose()
+    {
+        tickTimer?.Dispose();
+        channel.Writer.TryComplete();
+    }
 
     private async ValueTask EnqueueAsync(WorkItem item, CancellationToken cancellationToken)
     {
@@ -143,6 +225,15 @@ public sealed class Sequencer : IHostedService, IDisposable
         catch (ChannelClosedException)
         {
             throw new SequencerStoppedException();
+        }
+    }
+
+    /// <summary>Timer thread: one tick in the queue at a time; when the queue is full the tick is skipped.</summary>
+    private void QueueTick()
+    {
+        if (Interlocked.Exchange(ref tickQueued, 1) == 0 && !channel.Writer.TryWrite(TickItem.Instance))
+        {
+            Volatile.Write(ref tickQueued, 0);
         }
     }
 
@@ -166,17 +257,33 @@ public sealed class Sequencer : IHostedService, IDisposable
             }
         }
 
-        logger.LogInformation("Engine thread stopped at sequence {Sequence} ({Applied} applied, {Rejected} rejected).", LastAppliedSequence, AppliedCount, RejectedCount);
+        logger.LogInformation("Engine thread stopped at sequence {Sequence} ({Applied} applied, {Rejected} rejected).", LastStampedSequence, AppliedCount, RejectedCount);
     }
 
+    /// <summary>Stamp, journal, apply, seal: one command on the engine thread.</summary>
     private CommandResult Apply(Command command)
     {
         long sequence = nextSequence++;
         long timestamp = Math.Max(UnixMicrosNow(), lastTimestampMicros);
         lastTimestampMicros = timestamp;
+        var stamped = command with { Sequence = sequence, TimestampMicros = timestamp };
+
+        encoded.ResetWrittenCount();
+        CommandCodec.Encode(stamped, encoded);
+        venue.Journal?.Append(sequence, encoded.WrittenSpan);
         Volatile.Write(ref lastStampedSequence, sequence);
 
-        var reason = engine.Apply(command with { Sequence = sequence, TimestampMicros = timestamp });
+        RejectReason reason;
+        try
+        {
+            reason = engine.Apply(stamped);
+        }
+        catch (Exception ex)
+        {
+            Halt(stamped, ex);
+            throw;
+        }
+
         var events = engine.Events;
         Instruments.Observe(engine, events);
         var result = new CommandResult(sequence, timestamp, reason, events.ToArray());
@@ -190,7 +297,59 @@ public sealed class Sequencer : IHostedService, IDisposable
             Interlocked.Increment(ref rejectedCount);
         }
 
+        commandsSinceSnapshot++;
+        if (venue.Sealer.Add(sequence, timestamp, encoded.WrittenSpan))
+        {
+            SealBlock();
+        }
+
         return result;
+    }
+
+    private void SealBlock()
+    {
+        long start = Stopwatch.GetTimestamp();
+        var header = venue.Sealer.Seal(engine);
+        Interlocked.Add(ref sealTicks, Stopwatch.GetTimestamp() - start);
+        Interlocked.Increment(ref blocksSealed);
+        if (venue.Persistence is not { } persistence)
+        {
+            venue.Blocks.Add(header);
+            return;
+        }
+
+        persistence.EnqueueBlock(header);
+        if (IsSnapshotDue())
+        {
+            long serializeStart = Stopwatch.GetTimestamp();
+            byte[] state = EngineSnapshot.Write(engine);
+            var serializeTime = Stopwatch.GetElapsedTime(serializeStart);
+            Volatile.Write(ref lastSnapshotSerializeMillis, serializeTime.TotalMilliseconds);
+            persistence.EnqueueSnapshot(header.LastSequence, state, serializeTime);
+            commandsSinceSnapshot = 0;
+            lastSnapshotTimestamp = Stopwatch.GetTimestamp();
+        }
+    }
+
+    private bool IsSnapshotDue() =>
+        commandsSinceSnapshot > 0
+        && ((options.SnapshotEveryCommands > 0 && commandsSinceSnapshot >= options.SnapshotEveryCommands)
+            || (options.SnapshotInterval > TimeSpan.Zero && Stopwatch.GetElapsedTime(lastSnapshotTimestamp) >= options.SnapshotInterval));
+
+    /// <summary>
+    /// The engine threw: Core validates before it changes anything, so this is a bug in Core and
+    /// the state may be half-changed. The command is already in the journal, so the state after it
+    /// could not be reproduced either: the venue stops rather than build blocks on a state nobody
+    /// can verify. Recovery will replay up to this command and refuse to go past it until Core is fixed.
+    /// </summary>
+    private void Halt(Command command, Exception ex)
+    {
+        string message = $"The engine threw while applying sequence {command.Sequence} ({command.GetType().Name}); its state can no longer be trusted. Stopping the venue.";
+        logger.LogCritical(ex, "{Message}", message);
+        if (venue.Journal is not null)
+        {
+            Environment.FailFast(message, ex);
+        }
     }
 
     private long UnixMicrosNow() => (clock.GetUtcNow().UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMicrosecond;
@@ -206,16 +365,44 @@ public sealed class Sequencer : IHostedService, IDisposable
 
         public override void Execute(Sequencer sequencer)
         {
+            CommandResult result;
             try
             {
-                Completion.SetResult(sequencer.Apply(command));
+                result = sequencer.Apply(command);
             }
             catch (Exception ex)
             {
-                // Core validates before it changes anything, so this is a bug in Core, and the
-                // command may have been half applied. Say so loudly; the request gets a 500.
-                sequencer.logger.LogCritical(ex, "The engine threw while applying {Command}; its state may be inconsistent.", command);
+                // Only reached with the journal off (Halt ends the process otherwise): the request gets a 500.
                 Completion.SetException(ex);
+                return;
+            }
+
+            if (sequencer.venue.Journal is null)
+            {
+                Completion.SetResult(result);
+            }
+            else
+            {
+                sequencer.venue.Acknowledgements.Add(result.Sequence, Completion, result);
+            }
+        }
+    }
+
+    /// <summary>A clock tick: journaled and applied like any command, answered to no one.</summary>
+    private sealed class TickItem : WorkItem
+    {
+        public static readonly TickItem Instance = new();
+
+        public override void Execute(Sequencer sequencer)
+        {
+            Volatile.Write(ref sequencer.tickQueued, 0);
+            try
+            {
+                sequencer.Apply(new Tick());
+            }
+            catch (Exception ex)
+            {
+                sequencer.logger.LogError(ex, "A clock tick failed.");
             }
         }
     }
@@ -237,3 +424,29 @@ public sealed class Sequencer : IHostedService, IDisposable
         }
     }
 }
+
+/// <summary>How often the sequencer ticks and snapshots.</summary>
+public sealed record SequencerOptions
+{
+    /// <summary>Period of the clock tick; null or zero sends none (the default here; the server sets 250 ms).</summary>
+    public TimeSpan? TickInterval { get; init; }
+
+    /// <summary>Snapshot at the first block boundary after this many commands; 0 never by count.</summary>
+    public long SnapshotEveryCommands { get; init; }
+
+    /// <summary>...or after this much time; zero never by time.</summary>
+    public TimeSpan SnapshotInterval { get; init; }
+
+    public static SequencerOptions From(ServerOptions options) => new()
+    {
+        TickInterval = options.TickMillis > 0 ? TimeSpan.FromMilliseconds(options.TickMillis) : null,
+        SnapshotEveryCommands = options.SnapshotEveryCommands,
+        SnapshotInterval = TimeSpan.FromSeconds(options.SnapshotEverySeconds),
+    };
+}
+
+/// <summary>
+/// An account proof against the last sealed block: <see cref="Proof"/> is null when no block is
+/// sealed yet or the account is not in it (<see cref="AccountExists"/> tells the two apart).
+/// </summary>
+public sealed record AccountProofResult(AccountProof? Proof, BlockHeader? Header, bool AccountExists);
