@@ -81,3 +81,6 @@ public sealed record SubmitPriceReport(Oracles.PriceReport Report) : Command;
 /// staleness, basis samples for the marks, index TWAP samples, premium samples and funding.
 /// </summary>
 public sealed record Tick : Command;
+
+/// <summary>A volatility surface signed by one of the underlying's reporters; option marks follow it.</summary>
+public sealed record SetVolatilitySurface(Oracles.VolSurfaceUpdate Update) : Command;

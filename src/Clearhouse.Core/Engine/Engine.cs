@@ -102,6 +102,7 @@ public sealed class Engine : IMatchListener
                 Tick => RunClock(),
                 RegisterReporter c => Register(c),
                 ConfigureOracle c => Configure(c),
+                SetVolatilitySurface c => SetSurface(c),
                 _ => RejectReason.UnknownCommand,
             };
         }
@@ -579,6 +580,100 @@ public sealed class Engine : IMatchListener
         }
     }
 
+    /// <summary>
+    /// Accepts a signed volatility surface: from a registered reporter of the underlying, newer
+    /// than the one in force, no later than the clock allows, and free of arbitrage
+    /// (<see cref="Pricing.VolSurface.Validate"/>). Option marks are recomputed at once.
+    /// </summary>
+    private RejectReason SetSurface(SetVolatilitySurface command)
+    {
+        var update = command.Update;
+        if (update?.Parameters?.Underlying is null || !underlyingsByName.TryGetValue(update.Parameters.Underlying, out var underlying))
+        {
+            return RejectReason.UnknownUnderlying;
+        }
+
+        if (underlying.Oracle is not { } oracle)
+        {
+            return RejectReason.OracleNotConfigured;
+        }
+
+        var reporter = oracle.FindReporter(update.ReporterId);
+        if (reporter is null)
+        {
+            return RejectReason.UnknownReporter;
+        }
+
+        if (!update.HasValidSignature(reporter.PublicKey))
+        {
+            return RejectReason.ReportSignatureInvalid;
+        }
+
+        if (update.Parameters.PublishedMicros > now + oracle.Parameters.MaxFutureMicros)
+        {
+            return RejectReason.ReportFromFuture;
+        }
+
+        if (underlying.VolSurface is { } current && update.Parameters.PublishedMicros <= current.Parameters.PublishedMicros)
+        {
+            return RejectReason.VolSurfaceReplayed;
+        }
+
+        if (!Pricing.VolSurface.TryCreate(update.Parameters, out var surface, out _))
+        {
+            return RejectReason.VolSurfaceInvalid;
+        }
+
+        underlying.VolSurface = surface;
+        ref var e = ref Emit(EventKind.VolSurfaceSet);
+        e.UnderlyingId = underlying.Id;
+        e.ReporterId = reporter.Id;
+        MarkOptions(underlying);
+        return RejectReason.None;
+    }
+
+    /// <summary>
+    /// Recomputes the marks of an underlying's listed options: Black-76 with σ(K, T) from the
+    /// surface, on the forward = the mark of the listed future of the same expiry, else the index;
+    /// no discounting (USDC-settled, margin-funded). Rounded down; an option the surface cannot
+    /// price keeps a zero mark.
+    /// </summary>
+    private void MarkOptions(Underlying underlying)
+    {
+        if (underlying.VolSurface is not { } surface || !underlying.IndexPrice.IsPositive)
+        {
+            return;
+        }
+
+        foreach (var option in instruments)
+        {
+            if (option.Kind != InstrumentKind.Option || option.Underlying != underlying || option.State != InstrumentState.Active)
+            {
+                continue;
+            }
+
+            var terms = option.Spec.Terms;
+            var forward = underlying.IndexPrice;
+            foreach (var future in instruments)
+            {
+                if (future.Kind == InstrumentKind.Future && future.Underlying == underlying && future.Spec.Terms.ExpiryDate == terms.ExpiryDate)
+                {
+                    forward = future.MarkPrice;
+                    break;
+                }
+            }
+
+            var mark = Pricing.OptionMarks.TryMark(surface, terms.Right, terms.Strike, terms.ExpiryMicros, forward, now, 0.0, Rounding.Floor, out var value, out _)
+                ? value
+                : Price.Zero;
+            if (mark != option.OptionMark)
+            {
+                option.OptionMark = mark;
+                dirtyInstruments.Mark(option.Id);
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- the clock
 
     /// <summary>
@@ -602,6 +697,10 @@ public sealed class Engine : IMatchListener
         foreach (long boundary in Due(ref schedule.LastBasisMicros, config.BasisSampleIntervalMicros, 1, first))
         {
             SampleBasis();
+            foreach (var underlying in underlyings)
+            {
+                MarkOptions(underlying);
+            }
         }
 
         foreach (long boundary in Due(ref schedule.LastTwapMicros, config.TwapSampleIntervalMicros, 1, first))

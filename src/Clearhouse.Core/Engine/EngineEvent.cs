@@ -23,6 +23,7 @@ public enum EventKind : byte
     OracleStatusChanged = 14,
     FundingRateSet = 15,
     FundingPaid = 16,
+    VolSurfaceSet = 17,
 }
 
 /// <summary>Why an order left the book without filling.</summary>
@@ -53,6 +54,7 @@ public enum CancelReason : byte
 /// <item><c>OrderCancelled</c>: the order, <see cref="Remaining"/> cancelled, <see cref="CancelReason"/>.</item>
 /// <item><c>ReporterRegistered</c>, <c>OracleReportIgnored</c>: <see cref="UnderlyingId"/>, <see cref="ReporterId"/> (and the report's <see cref="Price"/>).</item>
 /// <item><c>OracleConfigured</c>, <c>OracleStatusChanged</c>: <see cref="UnderlyingId"/>, <see cref="OracleStatus"/>.</item>
+/// <item><c>VolSurfaceSet</c>: <see cref="UnderlyingId"/>, <see cref="ReporterId"/>.</item>
 /// <item><c>FundingRateSet</c>: <see cref="InstrumentId"/>, <see cref="RatePpb"/>, index in <see cref="Price"/>.</item>
 /// <item><c>FundingPaid</c>: <see cref="AccountId"/>, <see cref="InstrumentId"/>, position in <see cref="Quantity"/>,
 /// index in <see cref="Price"/>, <see cref="RatePpb"/>, and <see cref="Amount"/> paid (negative: received).</item>

@@ -63,6 +63,8 @@ public enum RejectReason : ushort
     ReportTooOld = 610,
     OracleStaleRiskReducingOnly = 611,
     WithdrawalHeldOracleStale = 612,
+    VolSurfaceInvalid = 613,
+    VolSurfaceReplayed = 614,
 
     // 900–999: reserved for gateways (malformed requests refused before they become commands);
     // Core never emits them. See Clearhouse.Server's GatewayReason.
@@ -117,6 +119,8 @@ public static class RejectReasons
         RejectReason.ReportFromFuture => "The report's publish time is ahead of the venue's clock by more than the allowed skew.",
         RejectReason.ReportTooOld => "The report is older than the oracle's staleness limit.",
         RejectReason.OracleStaleRiskReducingOnly => "The oracle for this underlying is stale: only orders that reduce risk are accepted.",
+        RejectReason.VolSurfaceInvalid => "The volatility surface is malformed or admits arbitrage (negative variance, butterfly or calendar).",
+        RejectReason.VolSurfaceReplayed => "The surface is not newer than the one in force for that underlying.",
         RejectReason.WithdrawalHeldOracleStale => "Withdrawals are held while an oracle the account's positions depend on is stale; try again once it recovers.",
         _ => $"Rejected ({(int)reason}).",
     };

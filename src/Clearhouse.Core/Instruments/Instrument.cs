@@ -36,6 +36,9 @@ public sealed class Underlying(int id, string name, IndexTwap twap)
     /// <summary>Rolling time-weighted average of the index (for expiry settlement).</summary>
     public IndexTwap Twap { get; } = twap;
 
+    /// <summary>The volatility surface in force, from the latest accepted signed update; null before the first.</summary>
+    public Pricing.VolSurface? VolSurface { get; internal set; }
+
     /// <summary>Health at <paramref name="nowMicros"/>: <see cref="OracleStatus.Manual"/> without an oracle.</summary>
     public OracleStatus StatusAt(long nowMicros) => Oracle?.Aggregate(nowMicros, IndexPrice).Status ?? OracleStatus.Manual;
 }
@@ -95,7 +98,7 @@ public sealed class Instrument
             var index = Underlying.IndexPrice;
             if (Kind == InstrumentKind.Option)
             {
-                return index;
+                return OptionMark;
             }
 
             bool hasBid = Book.TryGetBestBid(out var bid);
@@ -103,6 +106,13 @@ public sealed class Instrument
             return Oracles.MarkPrice.Compute(index, BasisEmaMicros, hasBid, bid, hasAsk, ask, LastTradePrice, markClampPpm);
         }
     }
+
+    /// <summary>
+    /// An option's mark: Black-76 on the forward with σ(K, T) from the underlying's surface,
+    /// recomputed every second of sequencer time (<c>Tick</c>), rounded down. Zero until the
+    /// underlying has a surface and an index.
+    /// </summary>
+    public Price OptionMark { get; internal set; }
 
     /// <summary>EMA of the clamped book basis (mid − index), in micro-USDC.</summary>
     public long BasisEmaMicros { get; internal set; }

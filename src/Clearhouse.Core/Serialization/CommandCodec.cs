@@ -29,6 +29,7 @@ public static class CommandCodec
         RegisterReporter = 11,
         SubmitPriceReport = 12,
         Tick = 13,
+        SetVolatilitySurface = 14,
     }
 
     public static byte[] Encode(Command command)
@@ -106,6 +107,12 @@ public static class CommandCodec
             case Tick c:
                 Header(w, Tag.Tick, c);
                 break;
+            case SetVolatilitySurface c:
+                Header(w, Tag.SetVolatilitySurface, c);
+                w.Int(c.Update.ReporterId);
+                w.Bytes(c.Update.Signature);
+                Oracles.VolSurfaceUpdate.WriteParameters(w, c.Update.Parameters);
+                break;
             case RegisterReporter c:
                 Header(w, Tag.RegisterReporter, c);
                 w.String(c.Underlying);
@@ -146,6 +153,7 @@ public static class CommandCodec
             Tag.ListInstrument => new ListInstrument(ReadSpec(ref r)),
             Tag.SubmitPriceReport => new SubmitPriceReport(new Oracles.PriceReport(r.RequiredString(), new Price(r.Long()), r.Long(), r.Int(), r.Bytes().ToArray())),
             Tag.Tick => new Tick(),
+            Tag.SetVolatilitySurface => ReadSurface(ref r),
             Tag.RegisterReporter => new RegisterReporter(r.RequiredString(), r.Bytes().ToArray()),
             Tag.ConfigureOracle => new ConfigureOracle(r.RequiredString(), new Oracles.OracleParameters(r.Int(), r.Long(), r.Long(), r.Int())),
             _ => throw new FormatException($"Unknown command tag {(byte)tag}."),
@@ -202,6 +210,13 @@ public static class CommandCodec
         }
 
         return new InstrumentSpec(terms, tick, lot, maker, taker, MarginTiers.Create(tiers), protection);
+    }
+
+    private static SetVolatilitySurface ReadSurface(ref CanonicalReader r)
+    {
+        int reporter = r.Int();
+        byte[] signature = r.Bytes().ToArray();
+        return new SetVolatilitySurface(new Oracles.VolSurfaceUpdate(Oracles.VolSurfaceUpdate.ReadParameters(ref r), reporter, signature));
     }
 
     private static void Header(CanonicalWriter w, Tag tag, Command command)

@@ -158,6 +158,10 @@ public static class EngineSnapshot
             }
 
             underlying.Twap.Read(ref r);
+            if (r.Bool())
+            {
+                underlying.VolSurface = Pricing.VolSurface.Create(VolSurfaceUpdate.ReadParameters(ref r));
+            }
         }
 
         int instrumentCount = Count(ref r);
@@ -170,6 +174,7 @@ public static class EngineSnapshot
             instrument.LastTradePrice = new Price(r.Long());
             instrument.TradeCount = r.Long();
             instrument.BasisEmaMicros = r.Long();
+            instrument.OptionMark = new Price(r.Long());
             instrument.PremiumSumPpb = r.Long();
             instrument.PremiumSamples = r.Int();
             int fundings = Count(ref r);
@@ -268,6 +273,11 @@ public static class EngineSnapshot
         w.Bool(underlying.Oracle is not null);
         underlying.Oracle?.Write(w);
         underlying.Twap.Write(w);
+        w.Bool(underlying.VolSurface is not null);
+        if (underlying.VolSurface is { } surface)
+        {
+            VolSurfaceUpdate.WriteParameters(w, surface.Parameters);
+        }
     }
 
     /// <summary>An instrument's lifecycle, open interest, trading and funding state (not its spec or book).</summary>
@@ -279,6 +289,7 @@ public static class EngineSnapshot
         w.Long(instrument.LastTradePrice.Micros);
         w.Long(instrument.TradeCount);
         w.Long(instrument.BasisEmaMicros);
+        w.Long(instrument.OptionMark.Micros);
         w.Long(instrument.PremiumSumPpb);
         w.Int(instrument.PremiumSamples);
         w.Int(instrument.FundingHistory.Count);

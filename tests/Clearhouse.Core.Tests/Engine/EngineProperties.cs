@@ -354,7 +354,7 @@ public class EngineProperties
 /// </summary>
 public class PinnedStateHashTests
 {
-    private const string PinnedHash = "548d94f4285856c178061226098596115b681ec4adfe4248f41eb38c10b6ee42";
+    private const string PinnedHash = "7b8d6f93401936a5bd0646a5683ebe8a5dee0d5179ee9d7261c63fdc7ff7fcc8";
 
     [Fact]
     public void A_fixed_scripted_session_ends_in_the_pinned_state_hash()
