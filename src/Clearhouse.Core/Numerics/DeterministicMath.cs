@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Clearhouse.Core.Numerics;
 
 /// <summary>
@@ -152,6 +154,7 @@ public static class DeterministicMath
     /// exp(−x²/2) with x² split exactly. <paramref name="hi"/> must be a multiple of 2⁻³² of magnitude
     /// below 2²⁰ (so that subtracting k·ln2Hi is exact) and |lo| at most about 2.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static double ExpSplit(double hi, double lo)
     {
         double sum = hi + lo;
@@ -169,6 +172,7 @@ public static class DeterministicMath
     }
 
     /// <summary>fdlibm's core: e^(hi − lo) · 2ᵏ with |hi − lo| ≤ about 0.35 (a little more for ExpSplit).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static double ExpReduced(double hi, double lo, long k)
     {
         double r = hi - lo;
@@ -182,6 +186,7 @@ public static class DeterministicMath
     /// y·2ᵏ for k in [−1100, 1100], as two exact multiplications by normal powers of two (the second
     /// may round once into the subnormal range or overflow to +∞).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static double ScaleByPowerOfTwo(double y, long k)
     {
         long k1 = k >> 1;
@@ -205,6 +210,7 @@ public static class DeterministicMath
         return LnPositiveFinite(x);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static double LnPositiveFinite(double x)
     {
         long kAdjust = 0;
@@ -285,6 +291,7 @@ public static class DeterministicMath
     }
 
     /// <summary>|x| clamped to [0, 40] (NaN → 40); the argument of <see cref="ExpMinusHalfSquare"/> for φ and Φ.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static double ClampForPdf(double x)
     {
         double y = Math.Abs(x);
@@ -296,6 +303,7 @@ public static class DeterministicMath
     /// <see cref="ClampForPdf"/>(x), or an equivalent the caller can justify): lets Black-76 obtain
     /// e^(−d2²/2) = e^(−d1²/2)·F/K without a second exponential.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static double NormalCdfGivenExp(double x, double e)
     {
         if (double.IsNaN(x))
@@ -377,6 +385,7 @@ public static class DeterministicMath
         / ((((7.784695709041462e-03 * q + 3.224671290700398e-01) * q + 2.445134137142996e+00) * q + 3.754408661907416e+00) * q + 1.0);
 
     /// <summary>Cody's first interval: Φ(x) − 1/2 for |x| ≤ 0.66291.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static double CentralTerm(double x)
     {
         double xsq = x * x;
@@ -392,6 +401,7 @@ public static class DeterministicMath
     }
 
     /// <summary>Cody's second interval: Φ(−y)·e^(y²/2) for 0.66291 &lt; y ≤ √32.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static double MiddleRational(double y)
     {
         double xnum = CodyC8 * y;
@@ -414,6 +424,7 @@ public static class DeterministicMath
     }
 
     /// <summary>Cody's third interval: Φ(−y)·e^(y²/2) for y &gt; √32.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static double TailRational(double y)
     {
         double xsq = 1.0 / (y * y);
@@ -435,6 +446,7 @@ public static class DeterministicMath
     /// e^(−y²/2) for 0 ≤ y ≤ 40, with y² split as s² + (y − s)(y + s), s = y rounded to a multiple
     /// of 1/16: s² is exact, so only the small second part carries rounding error (Cody's device).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static double ExpMinusHalfSquare(double y)
     {
         double s = ((y * 16.0 + RoundingMagic) - RoundingMagic) * 0.0625;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 using static Clearhouse.Core.Numerics.DeterministicMath;
@@ -27,6 +28,7 @@ internal static class DeterministicMathVector
         return Vector256.ConditionalSelect(Vector256.Equals(x, x), result, x);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<double> ExpSplit(Vector256<double> hi, Vector256<double> lo)
     {
         var sum = hi + lo;
@@ -38,6 +40,7 @@ internal static class DeterministicMathVector
         return Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(sum, Vector256.Create(ExpMinArgument)), result, Vector256<double>.Zero);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<double> ExpReduced(Vector256<double> hi, Vector256<double> lo, Vector256<long> k)
     {
         var r = hi - lo;
@@ -47,6 +50,7 @@ internal static class DeterministicMathVector
         return ScaleByPowerOfTwo(y, k);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<double> ScaleByPowerOfTwo(Vector256<double> y, Vector256<long> k)
     {
         var k1 = Vector256.ShiftRightArithmetic(k, 1);
@@ -99,6 +103,7 @@ internal static class DeterministicMathVector
         return NormalCdfGivenExp(x, e);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<double> ClampForPdf(Vector256<double> x)
     {
         var y = Vector256.Abs(x);
@@ -107,6 +112,7 @@ internal static class DeterministicMathVector
     }
 
     /// <summary>See <see cref="DeterministicMath.NormalCdfGivenExp"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<double> NormalCdfGivenExp(Vector256<double> x, Vector256<double> e)
     {
         var y = Vector256.Abs(x);
@@ -139,6 +145,7 @@ internal static class DeterministicMathVector
         return Vector256.ConditionalSelect(Vector256.Equals(x, x), result, x);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<double> CentralTerm(Vector256<double> x)
     {
         var xsq = x * x;
@@ -153,6 +160,7 @@ internal static class DeterministicMathVector
         return x * (xnum + Vector256.Create(CodyA3)) / (xden + Vector256.Create(CodyB3));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<double> MiddleRational(Vector256<double> y)
     {
         var xnum = Vector256.Create(CodyC8) * y;
@@ -174,6 +182,7 @@ internal static class DeterministicMathVector
         return (xnum + Vector256.Create(CodyC7)) / (xden + Vector256.Create(CodyD7));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<double> TailRational(Vector256<double> y)
     {
         var xsq = Vector256.Create(1.0) / (y * y);
@@ -191,6 +200,7 @@ internal static class DeterministicMathVector
         return (Vector256.Create(InvSqrt2Pi) - temp) / y;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<double> ExpMinusHalfSquare(Vector256<double> y)
     {
         var s = ((y * Vector256.Create(16.0) + Magic) - Magic) * Vector256.Create(0.0625);
