@@ -34,8 +34,8 @@ public static class ClearhouseServer
         builder.Services.AddSingleton(TimeProvider.System);
 
         // 2. Recovery: the engine from the newest snapshot plus the journal after it (or fresh), the
-        // open journal and block log. It runs when the host starts, as the sequencer is created;
-        // a damaged data directory throws from there and the server refuses to start.
+        // open journal and block log. It runs as soon as the app is built (below), before anything
+        // starts; a damaged data directory throws from Build and the server refuses to start.
         builder.Services.AddSingleton(sp => VenueRecovery.Open(options, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Clearhouse.Durability")));
 
         // 3. The single thread that drives the engine: stamp, journal, apply, seal blocks, snapshot,
@@ -64,6 +64,7 @@ public static class ClearhouseServer
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(15));
 
         var app = builder.Build();
+        app.Services.GetRequiredService<RecoveredVenue>();
 
         // 6. HTTP: errors as ApiError, the pages, the native API (with blocks and proofs).
         app.UseExceptionHandler(error => error.Run(async context =>

@@ -49,14 +49,19 @@ public sealed class RunningServer : IAsyncDisposable
             .. owned is null ? Array.Empty<string>() : ["--data-dir", owned],
             .. extraArgs,
         ];
-        var app = ClearhouseServer.Build(args);
+        WebApplication? app = null;
         try
         {
+            app = ClearhouseServer.Build(args);
             await app.StartAsync();
         }
         catch
         {
-            await app.DisposeAsync();
+            if (app is not null)
+            {
+                await app.DisposeAsync();
+            }
+
             TemporaryDirectory.Delete(owned);
             throw;
         }

@@ -1,6 +1,10 @@
 using Clearhouse.Core.Engine;
 using Clearhouse.Core.Instruments;
 using Clearhouse.Core.Numerics;
+using Clearhouse.Core.Serialization;
+using Clearhouse.Journal;
+using Clearhouse.Journal.Blocks;
+using Clearhouse.Server.Durability;
 using Clearhouse.Server.Sequencing;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -90,6 +94,84 @@ public sealed class SequencerTests
         Assert.All(await Task.WhenAll(queued), r => Assert.True(r.IsAccepted));
         await Assert.ThrowsAsync<SequencerStoppedException>(() => sequencer.SubmitAsync(new CreateAccount()));
         sequencer.Dispose();
+    }
+
+    [Fact]
+    public async Task A_command_is_answered_only_once_the_journal_has_it_on_disk_and_rejections_are_journaled_too()
+    {
+        string directory = TemporaryDirectory.Create("acks");
+        try
+        {
+            // No flusher thread: nothing reaches the disk until Flush, so the wait is visible.
+            var (sequencer, journal) = Journaled(directory, new SequencerOptions());
+            using (sequencer)
+            {
+                var created = sequencer.SubmitAsync(new CreateAccount());
+                var rejected = sequencer.SubmitAsync(new Deposit(AccountId: 42, Money.FromWhole(1)));
+                Assert.Equal(1, await sequencer.QueryAsync(e => e.AccountCount)); // applied, and visible to queries...
+                Assert.False(created.IsCompleted); // ...but not acknowledged
+                Assert.False(rejected.IsCompleted);
+
+                journal.Flush();
+
+                Assert.True((await created.WaitAsync(TimeSpan.FromSeconds(10))).IsAccepted);
+                Assert.Equal(RejectReason.UnknownAccount, (await rejected.WaitAsync(TimeSpan.FromSeconds(10))).Reason);
+                Assert.Equal(2, sequencer.LastDurableSequence);
+                await sequencer.StopAsync(CancellationToken.None);
+            }
+
+            var journaled = new List<Command>();
+            foreach (var record in JournalReader.Read(directory))
+            {
+                journaled.Add(CommandCodec.Decode(record.Payload));
+            }
+
+            Assert.Equal([new CreateAccount(), new Deposit(42, Money.FromWhole(1))], journaled.Select(c => c with { Sequence = 0, TimestampMicros = 0 }));
+            Assert.Equal([1L, 2L], journaled.Select(c => c.Sequence));
+        }
+        finally
+        {
+            TemporaryDirectory.Delete(directory);
+        }
+    }
+
+    [Fact]
+    public async Task Clock_ticks_go_through_the_journal_like_any_command()
+    {
+        string directory = TemporaryDirectory.Create("ticks");
+        try
+        {
+            var (sequencer, journal) = Journaled(directory, new SequencerOptions { TickInterval = TimeSpan.FromMilliseconds(10) });
+            using (sequencer)
+            {
+                Assert.True(await RunningServer.EventuallyAsync(() => Task.FromResult(sequencer.LastStampedSequence >= 3), TimeSpan.FromSeconds(20)));
+                await sequencer.StopAsync(CancellationToken.None);
+            }
+
+            var kinds = new List<Type>();
+            foreach (var record in JournalReader.Read(directory))
+            {
+                kinds.Add(CommandCodec.Decode(record.Payload).GetType());
+            }
+
+            Assert.True(kinds.Count >= 3);
+            Assert.All(kinds, kind => Assert.Equal(typeof(Tick), kind));
+        }
+        finally
+        {
+            TemporaryDirectory.Delete(directory);
+        }
+    }
+
+    /// <summary>A started sequencer on a fresh journal without a flusher thread (durable only after <see cref="JournalWriter.Flush"/>).</summary>
+    private static (Sequencer Sequencer, JournalWriter Journal) Journaled(string directory, SequencerOptions options)
+    {
+        var acknowledgements = new DurableAcknowledgements();
+        var journal = JournalWriter.Open(directory, new JournalWriterOptions { BackgroundFlush = false, OnDurable = acknowledgements.Release });
+        var venue = new RecoveredVenue(new Engine(), new BlockSealer(), new PublishedBlocks(), new StartupRecovery(), 0, 0, 0, journal, acknowledgements, null, null);
+        var sequencer = new Sequencer(venue, options, new ManualClock(DateTimeOffset.UnixEpoch.AddDays(20_000)), NullLogger<Sequencer>.Instance);
+        sequencer.Start();
+        return (sequencer, journal);
     }
 
     private static Sequencer Started(Engine engine, TimeProvider clock)
