@@ -18,7 +18,11 @@ public class BlockSealerTests
     [InlineData(7)]
     [InlineData(16)]
     [InlineData(17)]
+    [InlineData(33)]
+    [InlineData(64)]
+    [InlineData(65)]
     [InlineData(1000)]
+    [InlineData(10_000)]
     public void The_commands_root_equals_the_merkle_root_of_the_encoded_commands(int count)
     {
         var commands = Enumerable.Range(1, count).Select(i => Journals.Payload(i, 90)).ToList();
