@@ -260,6 +260,37 @@ public sealed class DurabilityTests
         Assert.Null(server.Services.GetRequiredService<RecoveredVenue>().Journal);
     }
 
+    [Fact]
+    public async Task After_a_restart_the_demo_finds_its_accounts_again_and_quotes_every_book()
+    {
+        string data = TemporaryDirectory.Create("demo");
+        try
+        {
+            string[] args = ["--data-dir", data, "--DemoSeed", "7"];
+            await using (var first = await RunningServer.StartAsync(demo: true, args))
+            {
+                Assert.True(await BothSidesQuotedAsync(first), "the demo did not quote before the restart");
+            }
+
+            await using var second = await RunningServer.StartAsync(demo: true, args);
+            Assert.True(await BothSidesQuotedAsync(second), "the demo did not quote after the restart");
+            Assert.Equal(3, (await second.GetOkAsync("/api/status")).GetProperty("accounts").GetInt32()); // two makers and the taker, reused
+        }
+        finally
+        {
+            TemporaryDirectory.Delete(data);
+        }
+    }
+
+    private static Task<bool> BothSidesQuotedAsync(RunningServer server) =>
+        RunningServer.EventuallyAsync(
+            async () =>
+            {
+                var book = await server.GetOkAsync("/api/book/BTC_USDC-PERPETUAL?depth=5");
+                return book.GetProperty("bids").GetArrayLength() == 5 && book.GetProperty("asks").GetArrayLength() == 5;
+            },
+            TimeSpan.FromSeconds(20));
+
     private static async Task<(int, int)> StatusAndCode(RunningServer server, string path)
     {
         var (status, body) = await server.GetAsync(path);

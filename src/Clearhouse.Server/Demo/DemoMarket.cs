@@ -10,7 +10,8 @@ namespace Clearhouse.Server.Demo;
 /// it moves each underlying's price one random-walk step, which five simulated reporters sign and
 /// submit (<see cref="DemoOracle"/>: the index is the median of their reports), lets
 /// one market maker per underlying re-quote, and now and then lets a taker cross the spread.
-/// Its accounts are created and funded through commands at start, like any client's.
+/// Its accounts are created and funded through commands at first start, like any client's, and
+/// found again after a restart (<see cref="DemoAccounts"/>).
 /// </summary>
 public sealed class DemoMarket(Sequencer sequencer, VenueGenesis genesis, ServerOptions options, TimeProvider clock, ILogger<DemoMarket> logger) : BackgroundService
 {
@@ -34,13 +35,14 @@ public sealed class DemoMarket(Sequencer sequencer, VenueGenesis genesis, Server
                 await oracle.ReportAsync(feeds.First(f => f.Underlying == oracle.Underlying).Current, stoppingToken);
             }
 
+            var accounts = new DemoAccounts(sequencer, options, logger);
             var makers = new List<DemoMarketMaker>();
             foreach (var feed in feeds)
             {
-                makers.Add(new DemoMarketMaker(sequencer, await OpenFundedAccountAsync(MakerFunding, stoppingToken), feed.Underlying, logger));
+                makers.Add(new DemoMarketMaker(sequencer, await accounts.FindOrOpenAsync($"maker-{feed.Underlying}", MakerFunding, stoppingToken), feed.Underlying, logger));
             }
 
-            var taker = new DemoTaker(sequencer, await OpenFundedAccountAsync(TakerFunding, stoppingToken), random, logger);
+            var taker = new DemoTaker(sequencer, await accounts.FindOrOpenAsync("taker", TakerFunding, stoppingToken), random, logger);
             logger.LogInformation(
                 "Demo market on: signed oracle reports (5 reporters per underlying) of a random walk every {Tick} ms, market makers on accounts {Makers}, taker on account {Taker}.",
                 options.DemoTickMillis,
@@ -83,23 +85,5 @@ public sealed class DemoMarket(Sequencer sequencer, VenueGenesis genesis, Server
             // The demo is a convenience: if it fails, say so and let the venue keep serving.
             logger.LogError(ex, "The demo market stopped.");
         }
-    }
-
-    private async Task<int> OpenFundedAccountAsync(Money funding, CancellationToken ct)
-    {
-        var created = await sequencer.SubmitAsync(new CreateAccount(), ct);
-        if (!created.IsAccepted)
-        {
-            throw new InvalidOperationException($"Demo account refused: {created.Reason}");
-        }
-
-        int accountId = created.Events[0].AccountId;
-        var deposit = await sequencer.SubmitAsync(new Deposit(accountId, funding), ct);
-        if (!deposit.IsAccepted)
-        {
-            throw new InvalidOperationException($"Demo deposit refused: {deposit.Reason}");
-        }
-
-        return accountId;
     }
 }
