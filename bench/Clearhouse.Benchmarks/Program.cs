@@ -1,12 +1,18 @@
 using BenchmarkDotNet.Running;
 using Clearhouse.Benchmarks.Throughput;
 
-// Two drivers in one executable:
+// Three drivers in one executable:
 //   dotnet run -c Release --project bench/Clearhouse.Benchmarks -- throughput [--commands N] [--runs N] ...
+//   dotnet run -c Release --project bench/Clearhouse.Benchmarks -- durable [--commands N] [--recovery-commands N] ...
 //   dotnet run -c Release --project bench/Clearhouse.Benchmarks -- --filter '*'     (BenchmarkDotNet suites)
 if (args.Length > 0 && args[0] == "throughput")
 {
     return ThroughputRun.Run(args[1..]);
+}
+
+if (args.Length > 0 && args[0] == "durable")
+{
+    return Clearhouse.Benchmarks.Durability.DurableRun.Run(args[1..]);
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(Clearhouse.Benchmarks.Venue).Assembly).Run(args);
