@@ -33,6 +33,7 @@ internal sealed class BlockAndSnapshotWriter : IDisposable
     private readonly ILogger logger;
     private readonly Thread thread;
     private SnapshotInfo? lastSnapshot;
+    private int snapshotPending;
 
     public BlockAndSnapshotWriter(JournalWriter journal, BlockHeaderStore blockStore, SnapshotStore snapshots, PublishedBlocks published, ServerOptions options, ILogger logger)
     {
@@ -49,11 +50,18 @@ internal sealed class BlockAndSnapshotWriter : IDisposable
     /// <summary>The last snapshot saved by this process, or null.</summary>
     public SnapshotInfo? LastSnapshot => Volatile.Read(ref lastSnapshot);
 
+    /// <summary>A snapshot is queued or being saved.</summary>
+    public bool SnapshotPending => Volatile.Read(ref snapshotPending) != 0;
+
     /// <summary>Queues a sealed header (engine thread).</summary>
     public void EnqueueBlock(BlockHeader header) => jobs.Add(new Job(header, null, 0, default));
 
     /// <summary>Queues a snapshot of the state after <paramref name="sequence"/>, the last command of the block just queued (engine thread).</summary>
-    public void EnqueueSnapshot(long sequence, byte[] state, TimeSpan serializeTime) => jobs.Add(new Job(null, state, sequence, serializeTime));
+    public void EnqueueSnapshot(long sequence, ReadOnlyMemory<byte> state, TimeSpan serializeTime)
+    {
+        Volatile.Write(ref snapshotPending, 1);
+        jobs.Add(new Job(null, state, sequence, serializeTime));
+    }
 
     /// <summary>Writes everything queued whose commands are durable, then stops the thread.</summary>
     public void Complete()
@@ -96,17 +104,18 @@ internal sealed class BlockAndSnapshotWriter : IDisposable
             }
             else
             {
-                SaveSnapshot(job.Sequence, job.State!, job.SerializeTime);
+                SaveSnapshot(job.Sequence, job.State, job.SerializeTime);
+                Volatile.Write(ref snapshotPending, 0);
             }
         }
     }
 
-    private void SaveSnapshot(long sequence, byte[] state, TimeSpan serializeTime)
+    private void SaveSnapshot(long sequence, ReadOnlyMemory<byte> state, TimeSpan serializeTime)
     {
         try
         {
             long started = Stopwatch.GetTimestamp();
-            string path = snapshots.Save(sequence, state);
+            string path = snapshots.Save(sequence, state.Span);
             var saveTime = Stopwatch.GetElapsedTime(started);
             int pruned = snapshots.Prune(options.SnapshotsKept);
             int archived = 0;
@@ -134,7 +143,7 @@ internal sealed class BlockAndSnapshotWriter : IDisposable
         }
     }
 
-    private readonly record struct Job(BlockHeader? Header, byte[]? State, long Sequence, TimeSpan SerializeTime);
+    private readonly record struct Job(BlockHeader? Header, ReadOnlyMemory<byte> State, long Sequence, TimeSpan SerializeTime);
 }
 
 /// <summary>A snapshot this process saved: after which sequence, where, how big, and what it cost.</summary>

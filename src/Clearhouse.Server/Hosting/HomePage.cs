@@ -24,6 +24,8 @@ public static class HomePage
         <li><code>POST /api/accounts/{id}/deposit</code>, <code>POST /api/accounts/{id}/withdraw</code> &mdash; <code>{"amount":"1000"}</code></li>
         <li><code>GET /api/accounts/{id}</code> &mdash; balances, margin, positions, open orders</li>
         <li><code>POST /api/orders</code> &mdash; place; <code>POST /api/orders/{id}/amend</code>; <code>DELETE /api/orders/{id}?accountId=</code>; <code>DELETE /api/orders?accountId=&amp;instrument=</code></li>
+        <li><a href="/api/blocks/latest"><code>GET /api/blocks/latest</code></a>, <code>GET /api/blocks/{height}</code>, <a href="/api/blocks?from=1&amp;limit=10"><code>GET /api/blocks?from=H&amp;limit=N</code></a> &mdash; sealed block headers</li>
+        <li><code>GET /api/accounts/{id}/proof</code> &mdash; the account's Merkle proof against the latest block, checkable offline (<code>docs/proofs.md</code>)</li>
         </ul>
         </body>
         </html>

@@ -22,12 +22,14 @@ public static class StartupBanner
                 Clearhouse server listening on {Urls}
                   Instruments: {Instruments}
                   Demo market: {Demo}
-                  Endpoints: GET / · GET /health · GET /api/instruments · GET /api/book/{{instrument}} · /api/accounts · /api/orders (docs/native-api.md)
+                  Data: {Data}
+                  Endpoints: GET / · GET /health · GET /api/instruments · GET /api/book/{{instrument}} · /api/accounts · /api/orders · /api/blocks · /api/accounts/{{id}}/proof (docs/native-api.md)
                   The API is UNAUTHENTICATED and bound to loopback only; authentication arrives with the API issue.
                 """,
                 string.Join(", ", addresses),
                 string.Join(", ", instruments),
-                options.Demo ? "on (--demo false turns it off)" : "off");
+                options.Demo ? "on (--demo false turns it off)" : "off",
+                options.Journal ? $"{Path.GetFullPath(options.DataDirectory)} (journal on; acknowledged commands are durable)" : "in memory (--journal false): nothing survives a restart");
         });
     }
 }

@@ -59,6 +59,7 @@ public sealed class Sequencer : IHostedService, IDisposable
     private long blocksSealed;
     private long sealTicks;
     private double lastSnapshotSerializeMillis;
+    private long lastSnapshotBytes;
     private int started;
 
     /// <summary>An in-memory sequencer over <paramref name="engine"/>: no journal, no ticks (tests).</summary>
@@ -319,20 +320,27 @@ public sealed class Sequencer : IHostedService, IDisposable
         }
 
         persistence.EnqueueBlock(header);
-        if (IsSnapshotDue())
+        if (IsSnapshotDue(persistence))
         {
+            // The one stall of the engine thread: encoding the whole state (linear in its size).
+            // The buffer starts at the last snapshot's size plus a margin, so it rarely grows, and
+            // the bytes go to the writer thread as they are, without a copy.
             long serializeStart = Stopwatch.GetTimestamp();
-            byte[] state = EngineSnapshot.Write(engine);
+            var state = new ArrayBufferWriter<byte>((int)Math.Min(Array.MaxLength, Math.Max(64 * 1024, lastSnapshotBytes + (lastSnapshotBytes / 4))));
+            EngineSnapshot.Write(engine, state);
             var serializeTime = Stopwatch.GetElapsedTime(serializeStart);
+            lastSnapshotBytes = state.WrittenCount;
             Volatile.Write(ref lastSnapshotSerializeMillis, serializeTime.TotalMilliseconds);
-            persistence.EnqueueSnapshot(header.LastSequence, state, serializeTime);
+            persistence.EnqueueSnapshot(header.LastSequence, state.WrittenMemory, serializeTime);
             commandsSinceSnapshot = 0;
             lastSnapshotTimestamp = Stopwatch.GetTimestamp();
         }
     }
 
-    private bool IsSnapshotDue() =>
+    /// <summary>Due after enough commands or time, and only when the previous snapshot has been saved (never two in memory at once).</summary>
+    private bool IsSnapshotDue(BlockAndSnapshotWriter persistence) =>
         commandsSinceSnapshot > 0
+        && !persistence.SnapshotPending
         && ((options.SnapshotEveryCommands > 0 && commandsSinceSnapshot >= options.SnapshotEveryCommands)
             || (options.SnapshotInterval > TimeSpan.Zero && Stopwatch.GetElapsedTime(lastSnapshotTimestamp) >= options.SnapshotInterval));
 
