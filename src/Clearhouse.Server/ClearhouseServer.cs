@@ -18,7 +18,9 @@ public static class ClearhouseServer
 {
     public static WebApplication Build(string[] args)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        // appsettings.json is read from next to the binary, wherever the process was started from
+        // (the working directory only decides where the default ./data goes).
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 
         // 1. Settings: loopback only, demo on or off. Kestrel endpoint sections would bypass the
         // loopback check, so they are refused rather than silently honoured.
