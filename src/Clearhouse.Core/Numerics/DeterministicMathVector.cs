@@ -121,32 +121,25 @@ internal static class DeterministicMathVector
         var beyond = Vector256.GreaterThan(y, Vector256.Create(CodyUpperTail));
         var positive = Vector256.GreaterThan(x, Vector256<double>.Zero);
 
-        // Evaluate each rational only when some lane needs it; lanes that do not are selected away.
-        var tailFactor = Vector256<double>.Zero;
-        if ((middle & ~central) != Vector256<double>.Zero)
-        {
-            tailFactor = MiddleRational(y);
-        }
-
+        // Central and middle rationals always (nearly every group of random arguments needs both),
+        // one division for the two; the costly tail rational only when some lane needs it.
+        CentralParts(x, out var centralNum, out var centralDen);
+        MiddleParts(y, out var middleNum, out var middleDen);
+        var quotient = Vector256.ConditionalSelect(central, centralNum, middleNum) / Vector256.ConditionalSelect(central, centralDen, middleDen);
         if ((~middle & ~beyond) != Vector256<double>.Zero)
         {
-            tailFactor = Vector256.ConditionalSelect(middle, tailFactor, TailRational(y));
+            quotient = Vector256.ConditionalSelect(middle, quotient, TailRational(y));
         }
 
-        var cum = e * tailFactor;
+        var cum = e * quotient;
         var one = Vector256.Create(1.0);
-        var result = Vector256.ConditionalSelect(positive, one - cum, cum);
+        var result = Vector256.ConditionalSelect(central, Vector256.Create(0.5) + quotient, Vector256.ConditionalSelect(positive, one - cum, cum));
         result = Vector256.ConditionalSelect(beyond, Vector256.ConditionalSelect(positive, one, Vector256<double>.Zero), result);
-        if (central != Vector256<double>.Zero)
-        {
-            result = Vector256.ConditionalSelect(central, Vector256.Create(0.5) + CentralTerm(x), result);
-        }
-
         return Vector256.ConditionalSelect(Vector256.Equals(x, x), result, x);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<double> CentralTerm(Vector256<double> x)
+    private static void CentralParts(Vector256<double> x, out Vector256<double> num, out Vector256<double> den)
     {
         var xsq = x * x;
         var xnum = Vector256.Create(CodyA4) * xsq;
@@ -157,11 +150,12 @@ internal static class DeterministicMathVector
         xden = (xden + Vector256.Create(CodyB1)) * xsq;
         xnum = (xnum + Vector256.Create(CodyA2)) * xsq;
         xden = (xden + Vector256.Create(CodyB2)) * xsq;
-        return x * (xnum + Vector256.Create(CodyA3)) / (xden + Vector256.Create(CodyB3));
+        num = x * (xnum + Vector256.Create(CodyA3));
+        den = xden + Vector256.Create(CodyB3);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<double> MiddleRational(Vector256<double> y)
+    private static void MiddleParts(Vector256<double> y, out Vector256<double> num, out Vector256<double> den)
     {
         var xnum = Vector256.Create(CodyC8) * y;
         var xden = y;
@@ -179,7 +173,8 @@ internal static class DeterministicMathVector
         xden = (xden + Vector256.Create(CodyD5)) * y;
         xnum = (xnum + Vector256.Create(CodyC6)) * y;
         xden = (xden + Vector256.Create(CodyD6)) * y;
-        return (xnum + Vector256.Create(CodyC7)) / (xden + Vector256.Create(CodyD7));
+        num = xnum + Vector256.Create(CodyC7);
+        den = xden + Vector256.Create(CodyD7);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
