@@ -16,6 +16,7 @@ internal static class DeterministicMathVector
     private static readonly Vector256<double> Magic = Vector256.Create(RoundingMagic);
     private static readonly Vector256<long> MagicBits = Vector256.Create(RoundingMagicBits);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<double> Exp(Vector256<double> x)
     {
         var t = x * Vector256.Create(InvLn2) + Magic;
@@ -61,6 +62,7 @@ internal static class DeterministicMathVector
         return y * s1 * s2;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<double> Ln(Vector256<double> x)
     {
         var subnormal = Vector256.LessThan(x, Vector256.Create(SmallestNormal));

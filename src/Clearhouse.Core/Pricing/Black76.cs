@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using Clearhouse.Core.Instruments;
 using Clearhouse.Core.Numerics;
@@ -12,14 +14,14 @@ namespace Clearhouse.Core.Pricing;
 /// </summary>
 /// <remarks>
 /// <para>Only <see cref="DeterministicMath"/> and IEEE + − × ÷ √ are used, so every figure is the same on
-/// every machine. The batch path (<see cref="PriceBatch"/>) runs the same operations four lanes at a
-/// time and is bit-identical to <see cref="Price"/>.</para>
+/// every machine. The batch path (<see cref="PriceBatch"/>) runs the same operations four or
+/// eight lanes at a time and is bit-identical to <see cref="Price"/>.</para>
 /// <para>Edge cases: when σ√T is 0 (expired, or zero volatility, or so small that it underflows) the
 /// option is worth D·max(θ(F − K), 0) with delta θ·D in the money, θ·D/2 at the money and 0 out of
 /// it, gamma and vega 0, theta r·V and rho −T·V. The undiscounted value is floored at 0 (rounding
 /// in F·Φ(d1) − K·Φ(d2) far out of the money can otherwise give −1e-17).</para>
 /// </remarks>
-public static class Black76
+public static partial class Black76
 {
     /// <summary>Value and Greeks of one option; throws nothing (terms and market are already validated).</summary>
     public static OptionValuation Price(in OptionTerms terms, in BlackMarket market) =>
@@ -96,38 +98,26 @@ public static class Black76
     /// Prices a batch: element i of every input span describes option i, element i of every
     /// output span receives its figures. All spans must have the same length. Invalid elements
     /// give NaN (as <see cref="Evaluate(OptionRight, double, double, double, double, double)"/>).
-    /// Uses 256-bit vectors when the hardware has them and the scalar kernel otherwise and for
-    /// the remainder; either way every output is bit-identical to the scalar kernel's.
+    /// Uses the widest hardware vectors available (512 bits, else 256) and the scalar kernel
+    /// otherwise and for the remainder; either way every output is bit-identical to the scalar kernel's.
     /// </summary>
-    public static void PriceBatch(Black76BatchInput input, Black76BatchOutput output)
+    public static void PriceBatch(Black76BatchInput input, Black76BatchOutput output) =>
+        PriceBatchWithWidth(input, output, Vector512.IsHardwareAccelerated ? 512 : Vector256.IsHardwareAccelerated ? 256 : 0);
+
+    /// <summary><see cref="PriceBatch"/> with at most <paramref name="vectorBits"/>-bit vectors (512, 256 or 0), for the tests.</summary>
+    internal static void PriceBatchWithWidth(Black76BatchInput input, Black76BatchOutput output, int vectorBits)
     {
         int n = input.Length;
         output.EnsureLength(n);
         int i = 0;
-        if (Vector256.IsHardwareAccelerated)
+        if (vectorBits >= 512 && Vector512.IsHardwareAccelerated)
         {
-            for (; i <= n - Vector256<double>.Count; i += Vector256<double>.Count)
-            {
-                var sign = Vector256.Create(
-                    SignOf(input.Rights[i]),
-                    SignOf(input.Rights[i + 1]),
-                    SignOf(input.Rights[i + 2]),
-                    SignOf(input.Rights[i + 3]));
-                EvaluateVector(
-                    sign,
-                    Vector256.Create(input.Forwards.Slice(i, 4)),
-                    Vector256.Create(input.Strikes.Slice(i, 4)),
-                    Vector256.Create(input.YearsToExpiry.Slice(i, 4)),
-                    Vector256.Create(input.Volatilities.Slice(i, 4)),
-                    Vector256.Create(input.Rates.Slice(i, 4)),
-                    out var price, out var delta, out var gamma, out var vega, out var theta, out var rho);
-                price.CopyTo(output.Prices.Slice(i, 4));
-                delta.CopyTo(output.Deltas.Slice(i, 4));
-                gamma.CopyTo(output.Gammas.Slice(i, 4));
-                vega.CopyTo(output.Vegas.Slice(i, 4));
-                theta.CopyTo(output.Thetas.Slice(i, 4));
-                rho.CopyTo(output.Rhos.Slice(i, 4));
-            }
+            i = PriceBatch512(input, output);
+        }
+
+        if (vectorBits >= 256 && Vector256.IsHardwareAccelerated)
+        {
+            i = PriceBatch256(input, output, i);
         }
 
         for (; i < n; i++)
@@ -140,6 +130,51 @@ public static class Black76
             output.Thetas[i] = v.Theta;
             output.Rhos[i] = v.Rho;
         }
+    }
+
+    /// <summary>Groups of four from <paramref name="start"/> while four remain; returns the first index not priced.</summary>
+    private static int PriceBatch256(Black76BatchInput input, Black76BatchOutput output, int start)
+    {
+        // Lengths were checked by the caller (EnsureLength, i + 4 ≤ n): unchecked loads and stores.
+        int n = input.Length;
+        ref readonly OptionRight rights = ref MemoryMarshal.GetReference(input.Rights);
+        ref readonly double forwards = ref MemoryMarshal.GetReference(input.Forwards);
+        ref readonly double strikes = ref MemoryMarshal.GetReference(input.Strikes);
+        ref readonly double years = ref MemoryMarshal.GetReference(input.YearsToExpiry);
+        ref readonly double vols = ref MemoryMarshal.GetReference(input.Volatilities);
+        ref readonly double rates = ref MemoryMarshal.GetReference(input.Rates);
+        ref double prices = ref MemoryMarshal.GetReference(output.Prices);
+        ref double deltas = ref MemoryMarshal.GetReference(output.Deltas);
+        ref double gammas = ref MemoryMarshal.GetReference(output.Gammas);
+        ref double vegas = ref MemoryMarshal.GetReference(output.Vegas);
+        ref double thetas = ref MemoryMarshal.GetReference(output.Thetas);
+        ref double rhos = ref MemoryMarshal.GetReference(output.Rhos);
+        int i = start;
+        for (; i <= n - Vector256<double>.Count; i += Vector256<double>.Count)
+        {
+            nuint at = (nuint)i;
+            var sign = Vector256.Create(
+                SignOf(Unsafe.Add(ref Unsafe.AsRef(in rights), i)),
+                SignOf(Unsafe.Add(ref Unsafe.AsRef(in rights), i + 1)),
+                SignOf(Unsafe.Add(ref Unsafe.AsRef(in rights), i + 2)),
+                SignOf(Unsafe.Add(ref Unsafe.AsRef(in rights), i + 3)));
+            EvaluateVector(
+                sign,
+                Vector256.LoadUnsafe(in forwards, at),
+                Vector256.LoadUnsafe(in strikes, at),
+                Vector256.LoadUnsafe(in years, at),
+                Vector256.LoadUnsafe(in vols, at),
+                Vector256.LoadUnsafe(in rates, at),
+                out var price, out var delta, out var gamma, out var vega, out var theta, out var rho);
+            price.StoreUnsafe(ref prices, at);
+            delta.StoreUnsafe(ref deltas, at);
+            gamma.StoreUnsafe(ref gammas, at);
+            vega.StoreUnsafe(ref vegas, at);
+            theta.StoreUnsafe(ref thetas, at);
+            rho.StoreUnsafe(ref rhos, at);
+        }
+
+        return i;
     }
 
     /// <summary>Prices a batch with the scalar kernel only (the reference the vector path is tested against).</summary>

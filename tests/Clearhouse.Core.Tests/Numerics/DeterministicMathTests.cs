@@ -237,6 +237,27 @@ public class DeterministicMathTests(ITestOutputHelper output)
                 AssertSameBits(DeterministicMath.NormalPdf(x), pdf[j], "NormalPdf", x);
             }
         }
+
+        if (!Vector512.IsHardwareAccelerated)
+        {
+            return;
+        }
+
+        for (int i = 0; i < xs.Length; i += 8)
+        {
+            var v = Vector512.Create(xs.AsSpan(i, 8));
+            var exp = DeterministicMathVector512.Exp(v);
+            var ln = DeterministicMathVector512.Ln(v);
+            var cdf = DeterministicMathVector512.NormalCdfAndPdf(v, out var pdf);
+            for (int j = 0; j < 8; j++)
+            {
+                double x = xs[i + j];
+                AssertSameBits(DeterministicMath.Exp(x), exp[j], "Exp (512)", x);
+                AssertSameBits(DeterministicMath.Ln(x), ln[j], "Ln (512)", x);
+                AssertSameBits(DeterministicMath.NormalCdf(x), cdf[j], "NormalCdf (512)", x);
+                AssertSameBits(DeterministicMath.NormalPdf(x), pdf[j], "NormalPdf (512)", x);
+            }
+        }
     }
 
     private static void AssertSameBits(double scalar, double vector, string name, double x)
