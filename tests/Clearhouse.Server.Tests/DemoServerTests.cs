@@ -14,7 +14,7 @@ public sealed class DemoServerTests(DemoServer fixture) : IClassFixture<DemoServ
     public async Task The_BTC_and_ETH_perpetuals_and_the_next_two_quarterly_futures_are_listed()
     {
         var instruments = await Server.GetOkAsync("/api/instruments");
-        var names = instruments.EnumerateArray().Select(i => i.GetProperty("name").GetString()).ToList();
+        var names = instruments.EnumerateArray().Where(i => i.GetProperty("kind").GetString() != "option").Select(i => i.GetProperty("name").GetString()).ToList();
         Assert.Equal(6, names.Count);
         Assert.Contains("BTC_USDC-PERPETUAL", names);
         Assert.Contains("ETH_USDC-PERPETUAL", names);
@@ -43,7 +43,8 @@ public sealed class DemoServerTests(DemoServer fixture) : IClassFixture<DemoServ
     [Fact]
     public async Task Every_demo_book_has_levels_on_both_sides_soon_after_startup()
     {
-        var names = (await Server.GetOkAsync("/api/instruments")).EnumerateArray().Select(i => i.GetProperty("name").GetString()!).ToList();
+        // Options carry marks but do not trade until the options margin engine, so the makers quote futures and perpetuals.
+        var names = (await Server.GetOkAsync("/api/instruments")).EnumerateArray().Where(i => i.GetProperty("kind").GetString() != "option").Select(i => i.GetProperty("name").GetString()!).ToList();
         foreach (string name in names)
         {
             bool quoted = await RunningServer.EventuallyAsync(
@@ -62,6 +63,24 @@ public sealed class DemoServerTests(DemoServer fixture) : IClassFixture<DemoServ
             Assert.True(Dec(levels.GetProperty("bids")[1][0]) < bestBid, "bids are best (highest) first");
             Assert.True(Dec(levels.GetProperty("asks")[1][0]) > bestAsk, "asks are best (lowest) first");
         }
+    }
+
+    [Fact]
+    public async Task Listed_options_get_marks_from_the_signed_volatility_surface_of_the_demo_reporters()
+    {
+        Assert.True(await RunningServer.EventuallyAsync(
+            async () => (await Server.GetOkAsync("/api/instruments")).EnumerateArray()
+                .Where(i => i.GetProperty("kind").GetString() == "option")
+                .All(i => decimal.Parse(i.GetProperty("markPrice").GetString()!, System.Globalization.CultureInfo.InvariantCulture) > 0),
+            Patience), "every listed option should have a positive mark");
+
+        var options = (await Server.GetOkAsync("/api/instruments")).EnumerateArray().Where(i => i.GetProperty("kind").GetString() == "option").ToList();
+        Assert.Equal(20, options.Count);
+        decimal Mark(string name) => decimal.Parse(options.Single(i => i.GetProperty("name").GetString() == name).GetProperty("markPrice").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+        string expiry = options[0].GetProperty("name").GetString()!.Split('-')[1];
+        // A lower strike call is worth more; a lower strike put less.
+        Assert.True(Mark($"BTC_USDC-{expiry}-85000-C") > Mark($"BTC_USDC-{expiry}-105000-C"));
+        Assert.True(Mark($"BTC_USDC-{expiry}-85000-P") < Mark($"BTC_USDC-{expiry}-105000-P"));
     }
 
     [Fact]

@@ -27,11 +27,16 @@ public sealed class QuarterlyExpiriesTests
     }
 
     [Fact]
-    public void Genesis_lists_a_perpetual_and_two_futures_per_underlying_and_names_them_like_Deribit()
+    public void Genesis_lists_a_perpetual_two_futures_and_options_on_the_first_quarterly_per_underlying_and_names_them_like_Deribit()
     {
         var commands = GenesisPlan.Commands(GenesisPlan.Default, DateTimeOffset.Parse("2026-11-25T14:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
         var names = commands.OfType<Core.Engine.ListInstrument>().Select(c => c.Spec.Name).ToList();
-        Assert.Equal(["BTC_USDC-PERPETUAL", "BTC_USDC-25DEC26", "BTC_USDC-26MAR27", "ETH_USDC-PERPETUAL", "ETH_USDC-25DEC26", "ETH_USDC-26MAR27"], names);
+        Assert.Equal(["BTC_USDC-PERPETUAL", "BTC_USDC-25DEC26", "BTC_USDC-26MAR27", "ETH_USDC-PERPETUAL", "ETH_USDC-25DEC26", "ETH_USDC-26MAR27"], names.Where(n => !n.EndsWith("-C", StringComparison.Ordinal) && !n.EndsWith("-P", StringComparison.Ordinal)));
+        Assert.Equal(
+            ["BTC_USDC-25DEC26-85000-C", "BTC_USDC-25DEC26-85000-P", "BTC_USDC-25DEC26-90000-C", "BTC_USDC-25DEC26-90000-P", "BTC_USDC-25DEC26-95000-C", "BTC_USDC-25DEC26-95000-P",
+             "BTC_USDC-25DEC26-100000-C", "BTC_USDC-25DEC26-100000-P", "BTC_USDC-25DEC26-105000-C", "BTC_USDC-25DEC26-105000-P"],
+            names.Where(n => n.StartsWith("BTC_USDC-25DEC26-", StringComparison.Ordinal)));
+        Assert.Equal(10, names.Count(n => n.StartsWith("ETH_USDC-25DEC26-", StringComparison.Ordinal)));
         Assert.Equal(2, commands.OfType<Core.Engine.SetIndexPrice>().Count());
     }
 }

@@ -19,7 +19,7 @@ public sealed class QuietServerTests(QuietServer fixture) : IClassFixture<QuietS
     public async Task Without_the_demo_the_instruments_are_listed_and_no_demo_accounts_exist()
     {
         var instruments = await Server.GetOkAsync("/api/instruments");
-        Assert.Equal(6, instruments.GetArrayLength());
+        Assert.Equal(26, instruments.GetArrayLength()); // 2 × (perpetual + 2 futures + 5 strikes × call/put)
         var btc = instruments.EnumerateArray().Single(i => i.GetProperty("name").GetString() == Btc);
         Assert.Equal("95000", btc.GetProperty("markPrice").GetString());
 

@@ -33,6 +33,7 @@ public sealed class DemoMarket(Sequencer sequencer, VenueGenesis genesis, Server
             {
                 await oracle.SetUpAsync(stoppingToken);
                 await oracle.ReportAsync(feeds.First(f => f.Underlying == oracle.Underlying).Current, stoppingToken);
+                await oracle.PublishSurfaceIfDueAsync(stoppingToken);
             }
 
             var accounts = new DemoAccounts(sequencer, options, logger);
@@ -58,6 +59,7 @@ public sealed class DemoMarket(Sequencer sequencer, VenueGenesis genesis, Server
                     for (int i = 0; i < feeds.Count; i++)
                     {
                         await oracles[i].ReportAsync(feeds[i].Step(), stoppingToken);
+                        await oracles[i].PublishSurfaceIfDueAsync(stoppingToken);
                     }
                 }
 

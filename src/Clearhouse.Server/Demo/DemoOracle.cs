@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Security.Cryptography;
 using System.Text;
 using Clearhouse.Core.Engine;
@@ -28,6 +29,7 @@ public sealed class DemoOracle
     private readonly Key[] keys;
     private readonly int[] reporterIds = new int[ReporterCount];
     private long steps;
+    private double atmVolatility;
 
     public DemoOracle(Sequencer sequencer, string underlying, TimeProvider clock, Random random)
     {
@@ -35,6 +37,7 @@ public sealed class DemoOracle
         this.clock = clock;
         this.random = random;
         Underlying = underlying;
+        atmVolatility = underlying == "BTC" ? 0.55 : 0.65;
         keys = [.. Enumerable.Range(1, ReporterCount).Select(i => PriceReport.SigningKeyFromSeed(SHA256.HashData(Encoding.UTF8.GetBytes($"clearhouse-demo-reporter/{underlying}/{i}"))))];
     }
 
@@ -79,6 +82,47 @@ public sealed class DemoOracle
             var report = PriceReport.Sign(keys[i], Underlying, reported, publish + i, reporterIds[i]);
             await sequencer.SubmitAsync(new SubmitPriceReport(report), ct);
         }
+    }
+
+    /// <summary>Steps between two published volatility surfaces.</summary>
+    public const int SurfaceEverySteps = 20;
+
+    /// <summary>
+    /// Every <see cref="SurfaceEverySteps"/> steps (and on the first), reporter 1 signs and publishes
+    /// an SVI surface for every option expiry listed on the underlying: an at-the-money volatility
+    /// that random-walks (about 55% for BTC, 65% for ETH), a mild put skew (ρ −0.3) and a smile whose
+    /// wings scale with time to expiry, so the surface is calendar- and butterfly-free.
+    /// </summary>
+    public async Task PublishSurfaceIfDueAsync(CancellationToken ct)
+    {
+        if ((steps - 1) % SurfaceEverySteps != 0)
+        {
+            return;
+        }
+
+        long now = clock.GetUtcNow().ToUnixTimeMilliseconds() * 1_000;
+        var expiries = await sequencer.QueryAsync(engine => engine.Instruments
+            .Where(i => i.Kind == Core.Instruments.InstrumentKind.Option && i.Underlying.Name == Underlying && i.Spec.Terms.ExpiryMicros > now)
+            .Select(i => i.Spec.Terms.ExpiryMicros)
+            .Distinct()
+            .Order()
+            .ToList(), ct);
+        if (expiries.Count == 0)
+        {
+            return;
+        }
+
+        atmVolatility = Math.Clamp(atmVolatility * (1 + ((random.NextDouble() * 2) - 1) * 0.01), 0.3, 1.2);
+        var slices = expiries.Select(expiry =>
+        {
+            double years = (expiry - now) / (365.0 * 86_400_000_000);
+            double b = 0.1 * years;
+            double sigma = 0.2;
+            double a = (atmVolatility * atmVolatility * years) - (b * sigma); // w(0) = a + b·σ = σ_atm²·T
+            return new Core.Pricing.SviSliceParameters(expiry, (long)(a * 1e9), (long)(b * 1e9), -300_000_000, 0, (long)(sigma * 1e9));
+        }).ToImmutableArray();
+        var update = VolSurfaceUpdate.Sign(keys[0], new Core.Pricing.VolSurfaceParameters(Underlying, now, slices), reporterIds[0]);
+        await sequencer.SubmitAsync(new SetVolatilitySurface(update), ct);
     }
 
     private static async Task<CommandResult> Expect(Task<CommandResult> submission, string what)

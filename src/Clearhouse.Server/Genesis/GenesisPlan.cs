@@ -9,24 +9,36 @@ namespace Clearhouse.Server.Genesis;
 /// <param name="TickSize">Price increment of its perpetual and futures.</param>
 /// <param name="MinAmount">Lot size of its perpetual and futures.</param>
 /// <param name="InitialIndexPrice">Index price set at genesis, so the venue can trade before any feed runs.</param>
-public sealed record GenesisUnderlying(string Underlying, Price TickSize, Quantity MinAmount, Price InitialIndexPrice);
+/// <param name="StrikeStep">Spacing of the listed option strikes around the initial index.</param>
+/// <param name="OptionTickSize">Price increment of its options.</param>
+/// <param name="OptionMinAmount">Lot size of its options.</param>
+public sealed record GenesisUnderlying(string Underlying, Price TickSize, Quantity MinAmount, Price InitialIndexPrice, Price StrikeStep, Price OptionTickSize, Quantity OptionMinAmount);
 
 /// <summary>
 /// The commands that bring an empty venue to life: list a perpetual and the next quarterly futures
-/// for each underlying, then set each underlying's first index price. Which quarters those are
+/// for each underlying, European calls and puts on the first quarterly at
+/// <see cref="StrikesPerSide"/> strikes each side of the initial index (spaced by the underlying's
+/// strike step), then set each underlying's first index price. Options are listed so that they
+/// carry marks from the volatility surface; they do not trade until the options margin engine. Which quarters those are
 /// depends on today's date, which is why this lives in the server and not in Core: the commands it
 /// produces are what the journal records, so replay does not depend on the date it runs.
 /// </summary>
 public static class GenesisPlan
 {
-    /// <summary>BTC (tick 0.5, lot 0.001, index 95,000) and ETH (tick 0.05, lot 0.01, index 3,500).</summary>
+    /// <summary>
+    /// BTC (tick 0.5, lot 0.001, index 95,000; options every 5,000, tick 5, lot 0.01) and
+    /// ETH (tick 0.05, lot 0.01, index 3,500; options every 200, tick 0.5, lot 0.1).
+    /// </summary>
     public static IReadOnlyList<GenesisUnderlying> Default { get; } =
     [
-        new("BTC", Price.FromDecimal(0.5m), Quantity.FromDecimal(0.001m), Price.FromWhole(95_000)),
-        new("ETH", Price.FromDecimal(0.05m), Quantity.FromDecimal(0.01m), Price.FromWhole(3_500)),
+        new("BTC", Price.FromDecimal(0.5m), Quantity.FromDecimal(0.001m), Price.FromWhole(95_000), Price.FromWhole(5_000), Price.FromWhole(5), Quantity.FromDecimal(0.01m)),
+        new("ETH", Price.FromDecimal(0.05m), Quantity.FromDecimal(0.01m), Price.FromWhole(3_500), Price.FromWhole(200), Price.FromDecimal(0.5m), Quantity.FromDecimal(0.1m)),
     ];
 
     public const int QuarterlyFutures = 2;
+
+    /// <summary>Strikes listed below and above the at-the-money strike (so 2·n + 1 strikes, each a call and a put).</summary>
+    public const int StrikesPerSide = 2;
 
     public static IReadOnlyList<Command> Commands(IReadOnlyList<GenesisUnderlying> underlyings, DateTimeOffset nowUtc)
     {
@@ -38,6 +50,16 @@ public static class GenesisPlan
             foreach (var expiry in expiries)
             {
                 commands.Add(new ListInstrument(InstrumentSpec.Create(InstrumentTerms.Future(u.Underlying, expiry), u.TickSize, u.MinAmount)));
+            }
+
+            long atTheMoney = u.InitialIndexPrice.Micros / u.StrikeStep.Micros * u.StrikeStep.Micros;
+            for (int k = -StrikesPerSide; k <= StrikesPerSide; k++)
+            {
+                var strike = new Price(atTheMoney + (k * u.StrikeStep.Micros));
+                foreach (var right in new[] { OptionRight.Call, OptionRight.Put })
+                {
+                    commands.Add(new ListInstrument(InstrumentSpec.Create(InstrumentTerms.Option(u.Underlying, expiries[0], strike, right), u.OptionTickSize, u.OptionMinAmount)));
+                }
             }
         }
 
