@@ -65,10 +65,15 @@ public sealed class JournalModel(string dataDirectory, long blockIntervalMicros 
         Assert.Equal(StateRoot, recovery.GetProperty("stateRoot").GetString());
     }
 
-    /// <summary>Checks that served blocks (JSON from <c>/api/blocks</c>) are exactly the ones this replay sealed, from height 1, chained.</summary>
+    /// <summary>
+    /// Checks that served blocks (JSON from <c>/api/blocks</c>) chain from height 1 and are exactly the
+    /// ones this replay sealed, over the heights both have. Either side may be ahead: a server keeps
+    /// sealing after its list was fetched (ticks run until it stops), and after a restart it seals
+    /// past the recovered sequence this replay stopped at.
+    /// </summary>
     public void AssertSameBlocks(IReadOnlyList<JsonElement> served)
     {
-        Assert.True(served.Count >= Blocks.Count, $"the server serves {served.Count} blocks, the replay sealed {Blocks.Count}");
+        Assert.True(Math.Min(served.Count, Blocks.Count) > 0, $"nothing to compare: the server served {served.Count} blocks, the replay sealed {Blocks.Count}");
         string previous = Convert.ToHexStringLower(BlockHeader.GenesisPreviousHash);
         for (int i = 0; i < served.Count; i++)
         {
