@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 
 namespace Clearhouse.Core.Numerics;
 
@@ -244,7 +243,28 @@ public static class DeterministicMath
     /// Φ(x), the standard normal cumulative distribution, with a relative error of a few ulps for
     /// every x down to −37.5 (Φ(−37.5) ≈ 4.6e-308); 0 below that and 1 where it rounds to 1.
     /// </summary>
-    public static double NormalCdf(double x) => NormalCdfGivenExp(x, ExpMinusHalfSquare(ClampForPdf(x)));
+    public static double NormalCdf(double x)
+    {
+        if (double.IsNaN(x))
+        {
+            return x;
+        }
+
+        double y = Math.Abs(x);
+        if (y <= CodyThreshold)
+        {
+            CentralParts(x, out double num, out double den);
+            return 0.5 + num / den;
+        }
+
+        if (y > CodyUpperTail)
+        {
+            return x > 0.0 ? 1.0 : 0.0;
+        }
+
+        double cum = ExpMinusHalfSquare(y) * MiddleOrTail(y);
+        return x > 0.0 ? 1.0 - cum : cum;
+    }
 
     /// <summary>φ(x) = e^(−x²/2)/√(2π), relative error a few ulps; 0 where it underflows, NaN for NaN.</summary>
     public static double NormalPdf(double x)
@@ -292,39 +312,33 @@ public static class DeterministicMath
         }
 
         double y = Math.Abs(x);
-
-        // The central and middle regions are both evaluated and their numerators and denominators
-        // selected before the one division: the region of a random argument is unpredictable, and a
-        // mispredicted branch costs more than the other rational. The selections are exact bit
-        // operations (blends), so each lane of the vector twin does exactly the same.
-        var central = Vector128.LessThanOrEqual(Vector128.CreateScalarUnsafe(y), Vector128.CreateScalarUnsafe(CodyThreshold));
-        double quotient;
-        if (y <= CodyRoot32)
+        if (y <= CodyThreshold)
         {
-            CentralParts(x, out double centralNum, out double centralDen);
-            MiddleParts(y, out double middleNum, out double middleDen);
-            quotient = Select(central, centralNum, middleNum) / Select(central, centralDen, middleDen);
-        }
-        else
-        {
-            quotient = TailRational(y);
+            CentralParts(x, out double num, out double den);
+            return 0.5 + num / den;
         }
 
-        double cum = e * quotient;
-        var positive = Vector128.GreaterThan(Vector128.CreateScalarUnsafe(x), Vector128<double>.Zero);
-        double result = Select(central, 0.5 + quotient, Select(positive, 1.0 - cum, cum));
         if (y > CodyUpperTail)
         {
-            result = x > 0.0 ? 1.0 : 0.0;
+            return x > 0.0 ? 1.0 : 0.0;
         }
 
-        return result;
+        double cum = e * MiddleOrTail(y);
+        return x > 0.0 ? 1.0 - cum : cum;
     }
 
-    /// <summary>Lane 0 of <paramref name="ifTrue"/> where lane 0 of <paramref name="mask"/> is all ones, else of <paramref name="ifFalse"/>: an exact blend, no branch.</summary>
+    /// <summary>Φ(−y)·e^(y²/2) for 0.66291 &lt; y ≤ 37.5193: Cody's second or third rational.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static double Select(Vector128<double> mask, double ifTrue, double ifFalse) =>
-        Vector128.ConditionalSelect(mask, Vector128.CreateScalarUnsafe(ifTrue), Vector128.CreateScalarUnsafe(ifFalse)).ToScalar();
+    private static double MiddleOrTail(double y)
+    {
+        if (y <= CodyRoot32)
+        {
+            MiddleParts(y, out double num, out double den);
+            return num / den;
+        }
+
+        return TailRational(y);
+    }
 
     /// <summary>
     /// Φ⁻¹(p): Acklam's rational approximation (relative error below 1.15e-9) refined by one Halley

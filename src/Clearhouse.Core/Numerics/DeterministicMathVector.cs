@@ -124,7 +124,9 @@ internal static class DeterministicMathVector
         var positive = Vector256.GreaterThan(x, Vector256<double>.Zero);
 
         // Central and middle rationals always (nearly every group of random arguments needs both),
-        // one division for the two; the costly tail rational only when some lane needs it.
+        // their numerators and denominators blended before one division: per lane the same
+        // operations as the branches of the scalar twin. The costly tail rational only when some
+        // lane needs it.
         CentralParts(x, out var centralNum, out var centralDen);
         MiddleParts(y, out var middleNum, out var middleDen);
         var quotient = Vector256.ConditionalSelect(central, centralNum, middleNum) / Vector256.ConditionalSelect(central, centralDen, middleDen);

@@ -125,7 +125,9 @@ internal static class DeterministicMathVector512
         var positive = Vector512.GreaterThan(x, Vector512<double>.Zero);
 
         // Central and middle rationals always (nearly every group of random arguments needs both),
-        // one division for the two; the costly tail rational only when some lane needs it.
+        // their numerators and denominators blended before one division: per lane the same
+        // operations as the branches of the scalar twin. The costly tail rational only when some
+        // lane needs it.
         CentralParts(x, out var centralNum, out var centralDen);
         MiddleParts(y, out var middleNum, out var middleDen);
         var quotient = Vector512.ConditionalSelect(central, centralNum, middleNum) / Vector512.ConditionalSelect(central, centralDen, middleDen);
