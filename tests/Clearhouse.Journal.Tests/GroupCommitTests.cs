@@ -41,9 +41,17 @@ public class GroupCommitTests
     {
         using var dir = new TempDirectory();
         using var fsyncGate = new ManualResetEventSlim(false);
+        using var fsyncEntered = new ManualResetEventSlim(false);
         var options = new JournalWriterOptions
         {
-            OpenFile = (path, mode) => new FaultyFile(path, mode) { BeforeFlush = () => fsyncGate.Wait(Patience) },
+            OpenFile = (path, mode) => new FaultyFile(path, mode)
+            {
+                BeforeFlush = () =>
+                {
+                    fsyncEntered.Set();
+                    fsyncGate.Wait(Patience);
+                },
+            },
         };
         using var writer = JournalWriter.Open(dir.Path, options);
         var observed = new ConcurrentBag<(long Sequence, long DurableWhenCompleted)>();
@@ -55,7 +63,8 @@ public class GroupCommitTests
             waits.Add(writer.WaitForDurableAsync(sequence).ContinueWith(_ => observed.Add((expected, writer.DurableSequence))));
         }
 
-        Thread.Sleep(100);
+        // The flusher is now inside fsync, holding written but not yet durable records: nothing may complete.
+        Assert.True(fsyncEntered.Wait(Patience), "the flusher never reached fsync");
         Assert.Equal(0, writer.DurableSequence);
         Assert.Empty(observed);
 

@@ -97,16 +97,7 @@ public static class StateLeaves
                 continue;
             }
 
-            w.Int(id);
-            w.Long(p.Size.Units);
-            w.Long(p.OpenCost.Micros);
-            w.Long(p.RealizedPnl.Micros);
-            w.Long(p.OpenBuyQuantity.Units);
-            w.Long(p.OpenSellQuantity.Units);
-            w.Long(p.OpenBuyNotional.Micros);
-            w.Long(p.OpenSellNotional.Micros);
-            w.Int(p.OpenOrderCount);
-            w.Long(p.ReduceOnlyOpenQuantity.Units);
+            EngineSnapshot.WritePosition(w, id, p);
         }
 
         w.Bytes(OrdersCommitment(openOrders));

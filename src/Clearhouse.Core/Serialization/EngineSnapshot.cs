@@ -79,16 +79,7 @@ public static class EngineSnapshot
                     continue;
                 }
 
-                w.Int(instrumentId);
-                w.Long(p.Size.Units);
-                w.Long(p.OpenCost.Micros);
-                w.Long(p.RealizedPnl.Micros);
-                w.Long(p.OpenBuyQuantity.Units);
-                w.Long(p.OpenSellQuantity.Units);
-                w.Long(p.OpenBuyNotional.Micros);
-                w.Long(p.OpenSellNotional.Micros);
-                w.Int(p.OpenOrderCount);
-                w.Long(p.ReduceOnlyOpenQuantity.Units);
+                WritePosition(w, instrumentId, p);
             }
 
             w.Int(0);
@@ -249,6 +240,21 @@ public static class EngineSnapshot
         c.FundingIntervalMicros, c.FundingInterest8hPpb, c.FundingBand8hPpb, c.FundingCapPerIntervalPpb,
         c.ImpactNotionalMicros, c.TwapSampleIntervalMicros, c.TwapWindowSamples,
     ];
+
+    /// <summary>One non-empty position, as snapshots and account leaves both encode it.</summary>
+    internal static void WritePosition(CanonicalWriter w, int instrumentId, in Position p)
+    {
+        w.Int(instrumentId);
+        w.Long(p.Size.Units);
+        w.Long(p.OpenCost.Micros);
+        w.Long(p.RealizedPnl.Micros);
+        w.Long(p.OpenBuyQuantity.Units);
+        w.Long(p.OpenSellQuantity.Units);
+        w.Long(p.OpenBuyNotional.Micros);
+        w.Long(p.OpenSellNotional.Micros);
+        w.Int(p.OpenOrderCount);
+        w.Long(p.ReduceOnlyOpenQuantity.Units);
+    }
 
     internal static void WriteCounters(CanonicalWriter w, Engine.Engine engine)
     {
