@@ -84,6 +84,24 @@ public sealed class DemoServerTests(DemoServer fixture) : IClassFixture<DemoServ
     }
 
     [Fact]
+    public async Task The_demo_index_comes_from_five_signed_reporters_and_funding_history_is_served()
+    {
+        Assert.True(await RunningServer.EventuallyAsync(
+            async () => (await Server.GetOkAsync("/api/oracles")).EnumerateArray().All(o => o.GetProperty("status").GetString() is "healthy" or "degraded"),
+            Patience), "the demo oracles never reached a quorum");
+        var btc = (await Server.GetOkAsync("/api/oracles")).EnumerateArray().Single(o => o.GetProperty("underlying").GetString() == "BTC");
+        Assert.Equal(5, btc.GetProperty("reporters").GetArrayLength());
+        Assert.Equal(3, btc.GetProperty("parameters").GetProperty("quorum").GetInt32());
+        Assert.True(decimal.Parse(btc.GetProperty("indexPrice").GetString()!, System.Globalization.CultureInfo.InvariantCulture) > 0);
+
+        var funding = await Server.GetOkAsync("/api/funding/BTC_USDC-PERPETUAL");
+        Assert.Equal("BTC_USDC-PERPETUAL", funding.GetProperty("instrument").GetString());
+        Assert.Equal(JsonValueKind.Array, funding.GetProperty("history").ValueKind);
+        using var unknown = await Server.Http.GetAsync("/api/funding/NOPE_USDC-PERPETUAL");
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, unknown.StatusCode);
+    }
+
+    [Fact]
     public async Task Placing_a_crossing_order_through_the_API_trades_against_the_demo_book()
     {
         const string instrument = "BTC_USDC-PERPETUAL";

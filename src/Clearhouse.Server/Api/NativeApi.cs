@@ -56,6 +56,7 @@ public static class NativeApi
         api.MapPost("/orders/{orderId}/amend", AmendOrder);
         api.MapDelete("/orders", CancelAllOrders);
         BlockApi.Map(api);
+        OracleApi.Map(api);
         return app;
     }
 
