@@ -128,43 +128,57 @@ public static class ImpliedVolatility
 
     /// <summary>Jäckel's normalised Black call b(x, s) for x ≤ 0 (out of the money), s = σ√T &gt; 0.</summary>
     internal static double NormalisedCall(double x, double s, double expHalfX, double expMinusHalfX) =>
-        NormalisedCall(x, s, expHalfX, expMinusHalfX, out _);
+        NormalisedCall(x, s, new Exponentials(x, expHalfX, expMinusHalfX), out _, out _);
+
+    /// <summary>e^(x/2), e^(−x/2) and e^x for the moneyness x of one solve, computed once.</summary>
+    private readonly struct Exponentials(double x, double expHalfX, double expMinusHalfX)
+    {
+        public readonly double HalfX = expHalfX;
+        public readonly double MinusHalfX = expMinusHalfX;
+        public readonly double X = DeterministicMath.Exp(x);
+    }
 
     /// <summary>
-    /// b(x, s), and an estimate of its rounding noise: a few ε times the magnitude of its two terms,
-    /// times 1 + (|h| + t)² because the rounding of h ± t is magnified by that in Φ's tail.
+    /// b(x, s) and ∂b/∂s with one exponential. With h = x/s and t = s/2 (so h·t = x/2), the three
+    /// Gaussian factors are e1 = e^(−(h + t)²/2), e^(−(h − t)²/2) = e1·e^x and
+    /// ∂b/∂s = φ(h + t)·e^(x/2) = e1·e^(x/2)/√(2π). Also an estimate of b's rounding noise:
+    /// a few ε times the magnitude of its two terms, times 1 + (|h| + t)² because the rounding of
+    /// h ± t is magnified by that in Φ's tail.
     /// </summary>
-    private static double NormalisedCall(double x, double s, double expHalfX, double expMinusHalfX, out double noise)
+    private static double NormalisedCall(double x, double s, in Exponentials exps, out double vega, out double noise)
     {
         double h = x / s;
         double t = 0.5 * s;
-        double first = expHalfX * DeterministicMath.NormalCdf(h + t);
-        double second = expMinusHalfX * DeterministicMath.NormalCdf(h - t);
+        double plus = h + t;
+        double minus = h - t;
+        double e1 = DeterministicMath.ExpMinusHalfSquare(DeterministicMath.ClampForPdf(plus));
+        double first = exps.HalfX * DeterministicMath.NormalCdfGivenExp(plus, e1);
+        double second = exps.MinusHalfX * DeterministicMath.NormalCdfGivenExp(minus, e1 * exps.X);
         double z = Math.Abs(h) + t;
+        vega = DeterministicMath.InvSqrt2Pi * (e1 * exps.HalfX);
         noise = NoiseUlps * (1.0 + z * z) * (first + second);
         return first - second;
     }
 
-    /// <summary>b_max − b(x, s) = e^(x/2)·Φ(−h − t) + e^(−x/2)·Φ(h − t): a sum of positives, accurate as b → b_max.</summary>
-    private static double NormalisedCallComplement(double x, double s, double expHalfX, double expMinusHalfX)
+    /// <summary>
+    /// b_max − b(x, s) = e^(x/2)·Φ(−h − t) + e^(−x/2)·Φ(h − t), a sum of positives, accurate as
+    /// b → b_max; and ∂b/∂s, with one exponential as in <see cref="NormalisedCall(double, double, in Exponentials, out double, out double)"/>.
+    /// </summary>
+    private static double NormalisedCallComplement(double x, double s, in Exponentials exps, out double vega)
     {
         double h = x / s;
         double t = 0.5 * s;
-        return expHalfX * DeterministicMath.NormalCdf(-h - t) + expMinusHalfX * DeterministicMath.NormalCdf(h - t);
-    }
-
-    /// <summary>∂b/∂s = φ(h + t)·e^(x/2) = e^(−(h² + t²)/2)/√(2π).</summary>
-    private static double NormalisedVega(double x, double s)
-    {
-        double h = x / s;
-        double t = 0.5 * s;
-        return DeterministicMath.InvSqrt2Pi * DeterministicMath.Exp(-0.5 * (h * h + t * t));
+        double plus = h + t;
+        double e1 = DeterministicMath.ExpMinusHalfSquare(DeterministicMath.ClampForPdf(plus));
+        vega = DeterministicMath.InvSqrt2Pi * (e1 * exps.HalfX);
+        return exps.HalfX * DeterministicMath.NormalCdfGivenExp(-plus, e1) + exps.MinusHalfX * DeterministicMath.NormalCdfGivenExp(h - t, e1 * exps.X);
     }
 
     private static (ImpliedVolatilityStatus Status, double S, int Iterations) SolveNormalised(double beta, double x)
     {
         double expHalfX = DeterministicMath.Exp(0.5 * x);
         double expMinusHalfX = 1.0 / expHalfX;
+        var exps = new Exponentials(x, expHalfX, expMinusHalfX);
         double bMax = expHalfX;
         if (!(beta < bMax))
         {
@@ -186,9 +200,11 @@ public static class ImpliedVolatility
         }
         else
         {
+            // At s_c, h + t = 0 and h − t = −s_c: b(s_c) = e^(x/2)/2 − e^(−x/2)·Φ(−s_c), with
+            // e^(−s_c²/2) = e^x, and b'(s_c) = e^(x/2)/√(2π). No exponential needed.
             sc = Math.Sqrt(-2.0 * x);
-            bc = NormalisedCall(x, sc, expHalfX, expMinusHalfX);
-            vc = NormalisedVega(x, sc);
+            bc = 0.5 * expHalfX - expMinusHalfX * DeterministicMath.NormalCdfGivenExp(-sc, exps.X);
+            vc = DeterministicMath.InvSqrt2Pi * expHalfX;
         }
 
         Branch branch;
@@ -198,7 +214,7 @@ public static class ImpliedVolatility
         if (beta < bc)
         {
             double sl = sc - bc / vc;
-            double bl = sl > 0.0 ? NormalisedCall(x, sl, expHalfX, expMinusHalfX) : 0.0;
+            double bl = sl > 0.0 ? NormalisedCall(x, sl, exps, out _, out _) : 0.0;
             if (beta < bl)
             {
                 branch = Branch.Lower;
@@ -220,7 +236,7 @@ public static class ImpliedVolatility
         else
         {
             double su = sc + (bMax - bc) / vc;
-            double bu = NormalisedCall(x, su, expHalfX, expMinusHalfX);
+            double bu = NormalisedCall(x, su, exps, out _, out _);
             if (beta <= bu)
             {
                 branch = Branch.Middle;
@@ -232,7 +248,7 @@ public static class ImpliedVolatility
             {
                 branch = Branch.Upper;
                 lo = su;
-                s0 = -2.0 * DeterministicMath.InverseNormalCdf((bMax - beta) / (expHalfX + expMinusHalfX));
+                s0 = -2.0 * DeterministicMath.InverseNormalCdfEstimate((bMax - beta) / (expHalfX + expMinusHalfX));
                 if (!(s0 > su && s0 < double.PositiveInfinity))
                 {
                     s0 = 2.0 * su;
@@ -251,7 +267,7 @@ public static class ImpliedVolatility
         for (int iteration = 1; iteration <= MaxIterations; iteration++)
         {
             double h = x / s;
-            double bp = NormalisedVega(x, s);
+            double bp;
             double b2 = h * h / s - 0.25 * s;
             double b3 = b2 * b2 - 3.0 * h * h / (s * s) - 0.25;
             double newton, h2, h3;
@@ -261,7 +277,7 @@ public static class ImpliedVolatility
             {
                 case Branch.Lower:
                 {
-                    double b = NormalisedCall(x, s, expHalfX, expMinusHalfX, out double noise);
+                    double b = NormalisedCall(x, s, exps, out bp, out double noise);
                     below = b < beta;
                     atNoiseFloor = Math.Abs(b - beta) <= noise;
                     if (!(b > 0.0))
@@ -283,7 +299,7 @@ public static class ImpliedVolatility
 
                 case Branch.Upper:
                 {
-                    double c = NormalisedCallComplement(x, s, expHalfX, expMinusHalfX);
+                    double c = NormalisedCallComplement(x, s, exps, out bp);
                     below = c > bMax - beta;
                     double g = lnUpperGap - DeterministicMath.Ln(c);
                     double q = bp / c;
@@ -295,7 +311,7 @@ public static class ImpliedVolatility
 
                 default:
                 {
-                    double b = NormalisedCall(x, s, expHalfX, expMinusHalfX, out double noise);
+                    double b = NormalisedCall(x, s, exps, out bp, out double noise);
                     below = b < beta;
                     atNoiseFloor = Math.Abs(b - beta) <= noise;
                     newton = -(b - beta) / bp;
@@ -364,6 +380,6 @@ public static class ImpliedVolatility
             return double.NaN;
         }
 
-        return ax / (-Sqrt3 * DeterministicMath.InverseNormalCdf(u));
+        return ax / (-Sqrt3 * DeterministicMath.InverseNormalCdfEstimate(u));
     }
 }
