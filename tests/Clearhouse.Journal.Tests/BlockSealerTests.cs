@@ -19,11 +19,14 @@ public class BlockSealerTests
     [InlineData(16)]
     [InlineData(17)]
     [InlineData(33)]
+    [InlineData(63)]
     [InlineData(64)]
     [InlineData(65)]
+    [InlineData(128)]
+    [InlineData(129)]
     [InlineData(1000)]
     [InlineData(10_000)]
-    public void The_commands_root_equals_the_merkle_root_of_the_encoded_commands(int count)
+    public void The_commands_root_equals_the_merkle_root_over_chunks_of_64_encoded_commands(int count)
     {
         var commands = Enumerable.Range(1, count).Select(i => Journals.Payload(i, 90)).ToList();
         var sealer = new BlockSealer(maxCommands: count);
@@ -35,7 +38,13 @@ public class BlockSealerTests
         }
 
         Assert.NotNull(header);
-        Assert.Equal(MerkleTree.RootOf(commands), header.CommandsRoot);
+        Assert.Equal(BlockCommands.Root(commands), header.CommandsRoot);
+
+        // The reference definition, spelled out: leaves are chunks of ≤ 64 commands, each u32 length ‖ bytes.
+        var chunks = commands.Chunk(BlockCommands.CommandsPerLeaf)
+            .Select(chunk => chunk.SelectMany(c => BitConverter.GetBytes((uint)c.Length).Concat(c)).ToArray())
+            .ToList();
+        Assert.Equal(MerkleTree.RootOf(chunks), header.CommandsRoot);
     }
 
     [Fact]
