@@ -38,13 +38,13 @@ public readonly record struct ImpliedVolatilityResult(ImpliedVolatilityStatus St
 /// tangent intercepts s_l = s_c − b(s_c)/b'(s_c), s_u = s_c + (b_max − b(s_c))/b'(s_c); they split the
 /// curve into a lower, two middle and an upper branch and give a bracket.</item>
 /// <item>Initial guess per branch: Jäckel's lower asymptote b ≈ (2π|x|/(3√3))·Φ(−|x|/(√3·s))³
-/// inverted exactly; linear interpolation on the middle branches; the upper asymptote
+/// inverted exactly; cubic Hermite interpolation of s(b) on the middle branches (values and slopes at the ends); the upper asymptote
 /// b_max − b ≈ (e^(x/2) + e^(−x/2))·Φ(−s/2) inverted exactly.</item>
 /// <item>Householder iterations of order 3 on Jäckel's transformed objectives (1/ln b − 1/ln β
 /// on the lower branch, b − β in the middle, ln((b_max − β)/(b_max − b)) on the upper branch),
 /// using the closed forms b''/b' = x²/s³ − s/4 and b'''/b' = (b''/b')² − 3x²/s⁴ − 1/4; a step that
-/// leaves the bracket is replaced by bisection. Stops after a step smaller than 1e-6·s (order-four
-/// convergence leaves an error far below an ulp), or below 2 ulps, or once |b − β| is within the
+/// leaves the bracket is replaced by bisection. Stops after a step smaller than 1e-4·s (order-four
+/// convergence leaves an error of order 1e-16 relative), or below 2 ulps, or once |b − β| is within the
 /// rounding noise of b's two terms.</item>
 /// </list>
 /// What is not taken from Let's Be Rational: its rational-cubic initial guesses and its four-region
@@ -63,7 +63,7 @@ public static class ImpliedVolatility
     /// <summary>Four ε: the rounding of b's terms (Φ to a few ulps, the products, the difference).</summary>
     private const double NoiseUlps = 8.881784197001252e-16;
 
-    private const double QuarticStopTolerance = 1e-6;
+    private const double QuarticStopTolerance = 1e-4;
 
     private const double Sqrt3 = 1.7320508075688772935;
 
@@ -214,7 +214,8 @@ public static class ImpliedVolatility
         if (beta < bc)
         {
             double sl = sc - bc / vc;
-            double bl = sl > 0.0 ? NormalisedCall(x, sl, exps, out _, out _) : 0.0;
+            double vl = 0.0;
+            double bl = sl > 0.0 ? NormalisedCall(x, sl, exps, out vl, out _) : 0.0;
             if (beta < bl)
             {
                 branch = Branch.Lower;
@@ -230,19 +231,19 @@ public static class ImpliedVolatility
                 branch = Branch.Middle;
                 lo = sl > 0.0 ? sl : 0.0;
                 hi = sc;
-                s0 = lo + (beta - bl) * (sc - lo) / (bc - bl);
+                s0 = sl > 0.0 ? HermiteGuess(beta, bl, sl, vl, bc, sc, vc) : lo + (beta - bl) * (sc - lo) / (bc - bl);
             }
         }
         else
         {
             double su = sc + (bMax - bc) / vc;
-            double bu = NormalisedCall(x, su, exps, out _, out _);
+            double bu = NormalisedCall(x, su, exps, out double vu, out _);
             if (beta <= bu)
             {
                 branch = Branch.Middle;
                 lo = sc;
                 hi = su;
-                s0 = bu > bc ? sc + (beta - bc) * (su - sc) / (bu - bc) : su;
+                s0 = bu > bc ? HermiteGuess(beta, bc, sc, vc, bu, su, vu) : su;
             }
             else
             {
@@ -342,7 +343,8 @@ public static class ImpliedVolatility
             if (householder && Math.Abs(step) <= QuarticStopTolerance * s)
             {
                 // Householder(3) converges with order four: a step this small leaves an error of
-                // order (1e-6)⁴ relative, far below an ulp, so this step is the last one needed.
+                // order (1e-4)⁴ = 1e-16 relative, below an ulp, so this step is the last one needed
+                // (the 20,000-case round trip measures the same worst errors as with 1e-6).
                 return (ImpliedVolatilityStatus.Solved, next, iteration);
             }
 
@@ -367,6 +369,27 @@ public static class ImpliedVolatility
         }
 
         return (ImpliedVolatilityStatus.NotConverged, double.NaN, MaxIterations);
+    }
+
+    /// <summary>
+    /// Initial guess on a middle branch: the cubic Hermite interpolant of the inverse function
+    /// s(b) through (b0, s0) and (b1, s1) with slopes 1/b'(s0) and 1/b'(s1) (Jäckel interpolates
+    /// with a rational cubic; this is the plain cubic), falling back to the chord when the cubic
+    /// leaves [s0, s1] or a slope is not finite.
+    /// </summary>
+    private static double HermiteGuess(double beta, double b0, double s0, double v0, double b1, double s1, double v1)
+    {
+        double db = b1 - b0;
+        double u = (beta - b0) / db;
+        double chord = s0 + u * (s1 - s0);
+        if (!(v0 > 0.0 && v1 > 0.0))
+        {
+            return chord;
+        }
+
+        double w = 1.0 - u;
+        double guess = (1.0 + 2.0 * u) * w * w * s0 + u * w * w * (db / v0) + u * u * (3.0 - 2.0 * u) * s1 - u * u * w * (db / v1);
+        return guess > s0 && guess < s1 ? guess : chord;
     }
 
     /// <summary>Inverts Jäckel's lower asymptote b ≈ (2π|x|/(3√3))·Φ(−|x|/(√3·s))³ for s.</summary>
