@@ -128,14 +128,14 @@ public static class ImpliedVolatility
 
     /// <summary>Jäckel's normalised Black call b(x, s) for x ≤ 0 (out of the money), s = σ√T &gt; 0.</summary>
     internal static double NormalisedCall(double x, double s, double expHalfX, double expMinusHalfX) =>
-        NormalisedCall(x, s, new Exponentials(x, expHalfX, expMinusHalfX), out _, out _);
+        NormalisedCall(x, s, new Exponentials(expHalfX, expMinusHalfX), out _, out _);
 
-    /// <summary>e^(x/2), e^(−x/2) and e^x for the moneyness x of one solve, computed once.</summary>
-    private readonly struct Exponentials(double x, double expHalfX, double expMinusHalfX)
+    /// <summary>e^(x/2), e^(−x/2) and e^x = (e^(x/2))² (within 3 ulps) for the moneyness x of one solve, computed once.</summary>
+    private readonly struct Exponentials(double expHalfX, double expMinusHalfX)
     {
         public readonly double HalfX = expHalfX;
         public readonly double MinusHalfX = expMinusHalfX;
-        public readonly double X = DeterministicMath.Exp(x);
+        public readonly double X = expHalfX * expHalfX;
     }
 
     /// <summary>
@@ -178,7 +178,7 @@ public static class ImpliedVolatility
     {
         double expHalfX = DeterministicMath.Exp(0.5 * x);
         double expMinusHalfX = 1.0 / expHalfX;
-        var exps = new Exponentials(x, expHalfX, expMinusHalfX);
+        var exps = new Exponentials(expHalfX, expMinusHalfX);
         double bMax = expHalfX;
         if (!(beta < bMax))
         {
