@@ -55,6 +55,88 @@ public sealed class CanonicalWriter(IBufferWriter<byte> output)
     }
 }
 
+/// <summary>
+/// The same canonical encoding as <see cref="CanonicalWriter"/>, written straight into a span with
+/// no allocation and no interface calls: for the engine thread's hot path (journal records). Every
+/// method returns false, writing nothing further, once the span is too small; after a false the
+/// written prefix is incomplete and must be discarded.
+/// </summary>
+public ref struct CanonicalSpanWriter(Span<byte> destination)
+{
+    private readonly Span<byte> destination = destination;
+    private int position;
+
+    /// <summary>Bytes written so far.</summary>
+    public readonly int Written => position;
+
+    public bool Byte(byte value)
+    {
+        if ((uint)position >= (uint)destination.Length)
+        {
+            return false;
+        }
+
+        destination[position++] = value;
+        return true;
+    }
+
+    public bool Bool(bool value) => Byte(value ? (byte)1 : (byte)0);
+
+    public bool Int(int value)
+    {
+        if (!BinaryPrimitives.TryWriteInt32LittleEndian(destination[position..], value))
+        {
+            return false;
+        }
+
+        position += 4;
+        return true;
+    }
+
+    public bool Long(long value)
+    {
+        if (!BinaryPrimitives.TryWriteInt64LittleEndian(destination[position..], value))
+        {
+            return false;
+        }
+
+        position += 8;
+        return true;
+    }
+
+    /// <summary>Length-prefixed UTF-8 (−1 for null), as <see cref="CanonicalWriter.String"/>.</summary>
+    public bool String(string? value)
+    {
+        if (value is null)
+        {
+            return Int(-1);
+        }
+
+        if (destination.Length - position < 4
+            || !System.Text.Encoding.UTF8.TryGetBytes(value, destination[(position + 4)..], out int length))
+        {
+            return false;
+        }
+
+        BinaryPrimitives.WriteInt32LittleEndian(destination[position..], length);
+        position += 4 + length;
+        return true;
+    }
+
+    public bool Bytes(ReadOnlySpan<byte> value)
+    {
+        if (destination.Length - position < 4 + value.Length)
+        {
+            return false;
+        }
+
+        BinaryPrimitives.WriteInt32LittleEndian(destination[position..], value.Length);
+        value.CopyTo(destination[(position + 4)..]);
+        position += 4 + value.Length;
+        return true;
+    }
+}
+
 /// <summary>Reads what <see cref="CanonicalWriter"/> wrote; throws <see cref="FormatException"/> on truncated or malformed input.</summary>
 public ref struct CanonicalReader(ReadOnlySpan<byte> input)
 {

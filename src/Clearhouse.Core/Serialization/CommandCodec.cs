@@ -32,66 +32,157 @@ public static class CommandCodec
         SetVolatilitySurface = 14,
     }
 
+    /// <summary>The canonical bytes of <paramref name="command"/> in a new array.</summary>
     public static byte[] Encode(Command command)
     {
-        var buffer = new ArrayBufferWriter<byte>(64);
+        Span<byte> scratch = stackalloc byte[256];
+        int written = TryEncodeHot(command, scratch);
+        if (written > 0)
+        {
+            return scratch[..written].ToArray();
+        }
+
+        var buffer = new ArrayBufferWriter<byte>(written == 0 ? 1024 : 64);
         Encode(command, buffer);
         return buffer.WrittenSpan.ToArray();
     }
 
+    /// <summary>
+    /// Writes the canonical bytes of <paramref name="command"/> (exactly those of
+    /// <see cref="Encode(Command)"/>) into <paramref name="destination"/>. Returns false, with
+    /// <paramref name="written"/> 0 and the destination's contents unspecified, when they do not fit.
+    /// Allocation-free for the commands of the trading path (orders, cancels, amends, deposits,
+    /// withdrawals, index prices, accounts, ticks); the others go through <see cref="CanonicalWriter"/>
+    /// and a per-thread buffer.
+    /// </summary>
+    public static bool TryEncode(Command command, Span<byte> destination, out int written)
+    {
+        written = TryEncodeHot(command, destination);
+        if (written > 0)
+        {
+            return true;
+        }
+
+        if (written == 0)
+        {
+            return false;
+        }
+
+        var buffer = coldBuffer ??= new ArrayBufferWriter<byte>(256);
+        buffer.ResetWrittenCount();
+        EncodeCold(command, buffer);
+        if (buffer.WrittenCount > destination.Length)
+        {
+            written = 0;
+            return false;
+        }
+
+        buffer.WrittenSpan.CopyTo(destination);
+        written = buffer.WrittenCount;
+        return true;
+    }
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? coldBuffer;
+
     public static void Encode(Command command, IBufferWriter<byte> output)
+    {
+        int hint = 128;
+        while (true)
+        {
+            var span = output.GetSpan(hint);
+            int written = TryEncodeHot(command, span);
+            if (written > 0)
+            {
+                output.Advance(written);
+                return;
+            }
+
+            if (written < 0)
+            {
+                EncodeCold(command, output);
+                return;
+            }
+
+            hint = Math.Max(hint, span.Length) * 2;
+        }
+    }
+
+    /// <summary>
+    /// The trading path's commands, through <see cref="CanonicalSpanWriter"/>: the bytes written
+    /// (always &gt; 0), 0 when they do not fit, −1 for any other command type (see <see cref="EncodeCold"/>).
+    /// Each type is encoded here or there, never both, so there is one definition of every layout.
+    /// </summary>
+    private static int TryEncodeHot(Command command, Span<byte> destination)
+    {
+        var w = new CanonicalSpanWriter(destination);
+        bool ok;
+        switch (command)
+        {
+            case PlaceOrder c:
+                ok = Header(ref w, Tag.PlaceOrder, c)
+                    && w.Int(c.AccountId)
+                    && w.Int(c.InstrumentId)
+                    && w.Byte((byte)c.Side)
+                    && w.Byte((byte)c.Type)
+                    && w.Byte((byte)c.TimeInForce)
+                    && w.Long(c.Price.Micros)
+                    && w.Long(c.Amount.Units)
+                    && w.Byte((byte)c.Flags)
+                    && w.String(c.ClientOrderId)
+                    && w.Byte((byte)c.SelfTradePrevention);
+                break;
+            case AmendOrder c:
+                ok = Header(ref w, Tag.AmendOrder, c)
+                    && w.Int(c.AccountId)
+                    && w.Long(c.OrderId)
+                    && w.Long(c.NewPrice.Micros)
+                    && w.Long(c.NewAmount.Units);
+                break;
+            case CancelOrder c:
+                ok = Header(ref w, Tag.CancelOrder, c)
+                    && w.Int(c.AccountId)
+                    && w.Long(c.OrderId);
+                break;
+            case CancelAllOrders c:
+                ok = Header(ref w, Tag.CancelAllOrders, c)
+                    && w.Int(c.AccountId)
+                    && w.Int(c.InstrumentId);
+                break;
+            case SetIndexPrice c:
+                ok = Header(ref w, Tag.SetIndexPrice, c)
+                    && w.String(c.Underlying)
+                    && w.Long(c.Price.Micros);
+                break;
+            case Deposit c:
+                ok = Header(ref w, Tag.Deposit, c)
+                    && w.Int(c.AccountId)
+                    && w.Long(c.Amount.Micros);
+                break;
+            case Withdraw c:
+                ok = Header(ref w, Tag.Withdraw, c)
+                    && w.Int(c.AccountId)
+                    && w.Long(c.Amount.Micros);
+                break;
+            case CreateAccount c:
+                ok = Header(ref w, Tag.CreateAccount, c);
+                break;
+            case Tick c:
+                ok = Header(ref w, Tag.Tick, c);
+                break;
+            default:
+                return -1;
+        }
+
+        return ok ? w.Written : 0;
+    }
+
+    /// <summary>The other commands (listing, oracle set-up and reports, surfaces), which share layouts with snapshots and state leaves.</summary>
+    private static void EncodeCold(Command command, IBufferWriter<byte> output)
     {
         var w = new CanonicalWriter(output);
         switch (command)
         {
-            case PlaceOrder c:
-                Header(w, Tag.PlaceOrder, c);
-                w.Int(c.AccountId);
-                w.Int(c.InstrumentId);
-                w.Byte((byte)c.Side);
-                w.Byte((byte)c.Type);
-                w.Byte((byte)c.TimeInForce);
-                w.Long(c.Price.Micros);
-                w.Long(c.Amount.Units);
-                w.Byte((byte)c.Flags);
-                w.String(c.ClientOrderId);
-                w.Byte((byte)c.SelfTradePrevention);
-                break;
-            case AmendOrder c:
-                Header(w, Tag.AmendOrder, c);
-                w.Int(c.AccountId);
-                w.Long(c.OrderId);
-                w.Long(c.NewPrice.Micros);
-                w.Long(c.NewAmount.Units);
-                break;
-            case CancelOrder c:
-                Header(w, Tag.CancelOrder, c);
-                w.Int(c.AccountId);
-                w.Long(c.OrderId);
-                break;
-            case CancelAllOrders c:
-                Header(w, Tag.CancelAllOrders, c);
-                w.Int(c.AccountId);
-                w.Int(c.InstrumentId);
-                break;
-            case SetIndexPrice c:
-                Header(w, Tag.SetIndexPrice, c);
-                w.String(c.Underlying);
-                w.Long(c.Price.Micros);
-                break;
-            case Deposit c:
-                Header(w, Tag.Deposit, c);
-                w.Int(c.AccountId);
-                w.Long(c.Amount.Micros);
-                break;
-            case Withdraw c:
-                Header(w, Tag.Withdraw, c);
-                w.Int(c.AccountId);
-                w.Long(c.Amount.Micros);
-                break;
-            case CreateAccount c:
-                Header(w, Tag.CreateAccount, c);
-                break;
             case ListInstrument c:
                 Header(w, Tag.ListInstrument, c);
                 WriteSpec(w, c.Spec);
@@ -103,9 +194,6 @@ public static class CommandCodec
                 w.Long(c.Report.PublishMicros);
                 w.Int(c.Report.ReporterId);
                 w.Bytes(c.Report.Signature);
-                break;
-            case Tick c:
-                Header(w, Tag.Tick, c);
                 break;
             case SetVolatilitySurface c:
                 Header(w, Tag.SetVolatilitySurface, c);
@@ -218,6 +306,9 @@ public static class CommandCodec
         byte[] signature = r.Bytes().ToArray();
         return new SetVolatilitySurface(new Oracles.VolSurfaceUpdate(Oracles.VolSurfaceUpdate.ReadParameters(ref r), reporter, signature));
     }
+
+    private static bool Header(ref CanonicalSpanWriter w, Tag tag, Command command) =>
+        w.Byte((byte)tag) && w.Long(command.Sequence) && w.Long(command.TimestampMicros);
 
     private static void Header(CanonicalWriter w, Tag tag, Command command)
     {
