@@ -7,13 +7,21 @@ using Clearhouse.Journal.IO;
 namespace Clearhouse.Journal;
 
 /// <summary>
-/// The write-ahead journal's group-commit writer. One producer thread (the sequencer) calls
-/// <see cref="Append"/>, which only copies the record into an in-memory buffer. A dedicated flusher
-/// thread swaps that buffer for a spare one, writes the batch to the current segment (rolling to a
-/// new segment as needed), fsyncs once, then publishes <see cref="DurableSequence"/>, completes
-/// <see cref="WaitForDurableAsync"/> waiters and calls <see cref="JournalWriterOptions.OnDurable"/>.
-/// Whatever accumulates during one fsync forms the next batch, so batches grow with load and the
-/// producer never waits for the disk (unless the buffer reaches its maximum size).
+/// The write-ahead journal's group-commit writer. One producer thread (the sequencer) appends
+/// records with <see cref="Append"/>, or encodes them in place with <see cref="BeginAppend"/> and
+/// <see cref="CommitAppend"/>; either way it only writes the frame into an in-memory chunk and
+/// publishes its end with one atomic store: no lock, no allocation. A dedicated flusher thread
+/// takes everything published since its last pass, checksums each frame (CRC-32C), writes it to
+/// the current segment (rolling to a new segment as needed), fsyncs once, then publishes
+/// <see cref="DurableSequence"/>, completes <see cref="WaitForDurableAsync"/> waiters and calls
+/// <see cref="JournalWriterOptions.OnDurable"/>. Whatever accumulates during one fsync forms the
+/// next batch, so batches grow with load and the producer never waits for the disk (unless the
+/// chunks not yet written reach <see cref="JournalWriterOptions.MaxBufferSizeBytes"/>).
+/// <para>
+/// The chunks form a single-producer, single-consumer queue: the producer fills the head chunk
+/// and links a new one (recycled, or allocated) when a frame does not fit; the flusher reads
+/// behind it and hands fully written chunks back. The on-disk format is unaffected.
+/// </para>
 /// A failed write or fsync calls the fatal handler and never retries. See docs/durability.md.
 /// </summary>
 public sealed class JournalWriter : IDisposable
@@ -26,21 +34,32 @@ public sealed class JournalWriter : IDisposable
     private readonly Thread? _flusher;
     private readonly FileStream _lock;
 
-    // Producer side, guarded by _gate. The flusher takes _gate only to swap buffers.
-    private readonly object _gate = new();
-    private Batch _active;
-    private Batch? _spare; // owned by the flusher between swaps
-    private bool _flusherWaiting;
-    private bool _producerWaiting;
-    private bool _stopping;
+    // Producer side: touched only by the appending thread.
+    private Chunk _head;
     private long _lastAppended;
-    private long _segmentBytes; // bytes in the current segment, counting those not yet written
-    private bool _hasSegment;
+    private int _reservedPayload = -1; // payload bytes available to the open reservation; -1 when none
+
+    // Chunk hand-back, guarded by _poolGate (taken once per chunk, not per record).
+    private readonly object _poolGate = new();
+    private readonly Stack<Chunk> _free = new(2);
+    private long _closedBytes; // capacity of chunks the producer has left and the flusher not yet handed back
+    private bool _producerWaiting;
 
     // Flusher side: touched only by the thread doing the I/O (the flusher, or Flush's caller inline).
+    private readonly object _ioGate = new();
     private readonly Crc32 _hasher = RecordFormat.CreateHasher();
+    private Chunk _tail;
+    private int _tailOffset;
     private StorageFile? _file;
     private long _fileOffset;
+    private long _segmentBytes; // bytes in the current segment
+    private bool _hasSegment;
+
+    // Waking the flusher: it sets _flusherIdle (with a full fence) before it sleeps on _wakeGate.
+    private readonly object _wakeGate = new();
+    private int _flusherIdle;
+    private volatile bool _stopping;
+    private int _disposeStarted;
 
     // Durability, guarded by _durableGate.
     private readonly object _durableGate = new();
@@ -57,8 +76,8 @@ public sealed class JournalWriter : IDisposable
         _lock = directoryLock;
         _options = options;
         Recovery = recovery;
-        _active = new Batch(options.BufferSizeBytes);
-        _spare = new Batch(options.BufferSizeBytes);
+        _head = new Chunk(options.BufferSizeBytes);
+        _tail = _head;
         _lastAppended = recovery.LastSequence;
         _durable = recovery.LastSequence;
         if (recovery.LastFilePath is { } last)
@@ -131,10 +150,10 @@ public sealed class JournalWriter : IDisposable
     public long BytesWritten => Volatile.Read(ref _bytesWritten);
 
     /// <summary>
-    /// Buffers one record. Allocation-free unless a buffer has to grow. Sequences must strictly
-    /// increase (gaps are allowed, the first must be ≥ 1); payloads must be 1 byte to
-    /// <see cref="RecordFormat.MaxPayloadLength"/>. Durable once <see cref="DurableSequence"/>
-    /// reaches <paramref name="sequence"/>.
+    /// Buffers one record (a copy of <paramref name="payload"/>). Allocation-free unless a new chunk
+    /// is needed. Sequences must strictly increase (gaps are allowed, the first must be ≥ 1);
+    /// payloads must be 1 byte to <see cref="RecordFormat.MaxPayloadLength"/>. Durable once
+    /// <see cref="DurableSequence"/> reaches <paramref name="sequence"/>.
     /// </summary>
     public void Append(long sequence, ReadOnlySpan<byte> payload)
     {
@@ -142,37 +161,72 @@ public sealed class JournalWriter : IDisposable
         {
             ThrowBadPayloadLength(payload.Length);
         }
-        var size = RecordFormat.HeaderSize + payload.Length;
-        lock (_gate)
+        payload.CopyTo(BeginAppend(payload.Length));
+        CommitAppend(sequence, payload.Length);
+    }
+
+    /// <summary>
+    /// Reserves room for one record's payload in the journal's buffer and returns it: at least
+    /// <paramref name="minPayloadLength"/> bytes (often many more). Write the payload at its start,
+    /// then call <see cref="CommitAppend"/> with the bytes used; nothing is appended until then. A
+    /// reservation that is not committed is simply dropped by the next <see cref="BeginAppend"/>
+    /// or <see cref="Append"/>. After the commit, the payload bytes stay in place and unchanged
+    /// until the producer's next <see cref="BeginAppend"/> or <see cref="Append"/> (the flusher
+    /// only fills in the frame's checksum), so the producer may go on reading them (e.g. to hash
+    /// them) until then. Producer thread only.
+    /// </summary>
+    public Span<byte> BeginAppend(int minPayloadLength)
+    {
+        if ((uint)(minPayloadLength - 1) >= RecordFormat.MaxPayloadLength)
         {
-            if (sequence <= _lastAppended)
-            {
-                ThrowNotIncreasing(sequence, _lastAppended);
-            }
-            ThrowIfUnusable();
-            var batch = _active;
-            if (batch.Buffer.Length - batch.Length < size)
-            {
-                batch = MakeRoom(size);
-            }
-            if (!_hasSegment || (_segmentBytes > 0 && _segmentBytes + size > _options.SegmentSizeBytes))
-            {
-                batch.SegmentStarts.Add(new SegmentStart(batch.Length, sequence));
-                _segmentBytes = 0;
-                _hasSegment = true;
-            }
-            var frame = batch.Buffer.AsSpan(batch.Length, size);
-            RecordFormat.WriteHeader(frame, payload.Length, sequence);
-            payload.CopyTo(frame[RecordFormat.HeaderSize..]);
-            batch.Length += size;
-            batch.LastSequence = sequence;
-            _segmentBytes += size;
-            Volatile.Write(ref _lastAppended, sequence);
-            if (_flusherWaiting)
-            {
-                _flusherWaiting = false;
-                Monitor.Pulse(_gate);
-            }
+            ThrowBadPayloadLength(minPayloadLength);
+        }
+        ThrowIfUnusable();
+        var head = _head;
+        if (head.Buffer.Length - head.Length < RecordFormat.HeaderSize + minPayloadLength)
+        {
+            head = NextChunk(RecordFormat.HeaderSize + minPayloadLength);
+        }
+        var available = Math.Min(head.Buffer.Length - head.Length - RecordFormat.HeaderSize, RecordFormat.MaxPayloadLength);
+        _reservedPayload = available;
+        return head.Buffer.AsSpan(head.Length + RecordFormat.HeaderSize, available);
+    }
+
+    /// <summary>
+    /// Appends the record whose payload (the first <paramref name="payloadLength"/> bytes of the span
+    /// from <see cref="BeginAppend"/>) was written in place. Same rules as <see cref="Append"/>.
+    /// </summary>
+    public void CommitAppend(long sequence, int payloadLength)
+    {
+        if (_reservedPayload < 0)
+        {
+            ThrowNoReservation();
+        }
+        if (payloadLength < 1 || payloadLength > _reservedPayload)
+        {
+            ThrowBadPayloadLength(payloadLength);
+        }
+        if (sequence <= _lastAppended)
+        {
+            ThrowNotIncreasing(sequence, _lastAppended);
+        }
+        _reservedPayload = -1;
+        var head = _head;
+        RecordFormat.WriteHeader(head.Buffer.AsSpan(head.Length), payloadLength, sequence);
+        var end = head.Length + RecordFormat.HeaderSize + payloadLength;
+        head.Length = end;
+        Volatile.Write(ref _lastAppended, sequence);
+        if (_flusher is null)
+        {
+            head.Published = end;
+            return;
+        }
+        // A full fence between publishing and reading the flusher's idle flag (the flusher sets the
+        // flag, then looks for work): one of the two always sees the other, so no wake-up is lost.
+        Interlocked.Exchange(ref head.Published, end);
+        if (Volatile.Read(ref _flusherIdle) != 0)
+        {
+            WakeFlusher();
         }
     }
 
@@ -182,22 +236,14 @@ public sealed class JournalWriter : IDisposable
     /// </summary>
     public void Flush()
     {
-        long target;
-        lock (_gate)
+        ThrowIfUnusable();
+        if (_flusher is null)
         {
-            ThrowIfUnusable();
-            if (_flusher is null)
-            {
-                FlushInline();
-                return;
-            }
-            target = _lastAppended;
-            if (_flusherWaiting && _active.Length > 0)
-            {
-                _flusherWaiting = false;
-                Monitor.Pulse(_gate);
-            }
+            FlushInline();
+            return;
         }
+        var target = Volatile.Read(ref _lastAppended);
+        WakeFlusher();
         lock (_durableGate)
         {
             while (_durable < target && _failure is null)
@@ -242,33 +288,34 @@ public sealed class JournalWriter : IDisposable
     /// <summary>Makes everything appended durable, stops the flusher and closes the segment.</summary>
     public void Dispose()
     {
-        lock (_gate)
+        if (Interlocked.Exchange(ref _disposeStarted, 1) != 0)
         {
-            if (_stopping)
+            return;
+        }
+        _stopping = true;
+        if (_flusher is null)
+        {
+            if (_failure is null)
             {
-                return;
-            }
-            _stopping = true;
-            if (_flusher is null)
-            {
-                if (_failure is null && _active.Length > 0)
+                try
                 {
-                    try
-                    {
-                        FlushInline();
-                    }
-                    catch (JournalFailedException)
-                    {
-                        // The fatal handler has already been told; Dispose does not throw.
-                    }
+                    FlushInline();
+                }
+                catch (JournalFailedException)
+                {
+                    // The fatal handler has already been told; Dispose does not throw.
                 }
             }
-            else
-            {
-                Monitor.PulseAll(_gate);
-            }
         }
-        _flusher?.Join();
+        else
+        {
+            WakeFlusher();
+            _flusher.Join();
+        }
+        lock (_poolGate)
+        {
+            Monitor.PulseAll(_poolGate);
+        }
         _file?.Dispose();
         _file = null;
         _lock.Dispose();
@@ -284,40 +331,59 @@ public sealed class JournalWriter : IDisposable
         }
     }
 
-    // ---- producer helpers (called under _gate) ----
+    // ---- producer helpers ----
 
-    /// <summary>Grows the active buffer, or hands it to the flusher and waits, until <paramref name="size"/> bytes fit.</summary>
-    private Batch MakeRoom(int size)
+    /// <summary>
+    /// Leaves the head chunk for a new one with room for <paramref name="size"/> bytes: a recycled
+    /// chunk, or a new one while the chunks not yet written stay within the maximum; otherwise waits
+    /// for the flusher (or, inline, writes them on this thread). A record larger than a chunk gets a
+    /// chunk of its own size.
+    /// </summary>
+    private Chunk NextChunk(int size)
     {
+        var old = _head;
+        var capacity = Math.Max(size, _options.BufferSizeBytes);
         while (true)
         {
-            var batch = _active;
-            if (batch.Buffer.Length - batch.Length >= size)
+            var flushInline = false;
+            lock (_poolGate)
             {
-                return batch;
+                ThrowIfUnusable();
+                if (_closedBytes == 0 || _closedBytes + old.Buffer.Length + capacity <= _options.MaxBufferSizeBytes)
+                {
+                    var chunk = _free.Count > 0 && _free.Peek().Buffer.Length >= capacity ? _free.Pop() : new Chunk(capacity);
+                    _closedBytes += old.Buffer.Length;
+                    // The old chunk's Published is final; the flusher reads Next before Published.
+                    Volatile.Write(ref old.Next, chunk);
+                    _head = chunk;
+                    return chunk;
+                }
+                if (_flusher is null)
+                {
+                    flushInline = true;
+                }
+                else
+                {
+                    _producerWaiting = true;
+                    WakeFlusher();
+                    Monitor.Wait(_poolGate);
+                }
             }
-            var needed = (long)batch.Length + size;
-            if (batch.Length == 0 || needed <= _options.MaxBufferSizeBytes)
-            {
-                var capacity = Math.Max(needed, Math.Min((long)batch.Buffer.Length * 2, _options.MaxBufferSizeBytes));
-                var larger = new byte[capacity];
-                batch.Buffer.AsSpan(0, batch.Length).CopyTo(larger);
-                batch.Buffer = larger;
-                return batch;
-            }
-            if (_flusher is null)
+            if (flushInline)
             {
                 FlushInline();
-                continue;
             }
-            _producerWaiting = true;
-            if (_flusherWaiting)
+        }
+    }
+
+    private void WakeFlusher()
+    {
+        if (Interlocked.Exchange(ref _flusherIdle, 0) != 0)
+        {
+            lock (_wakeGate)
             {
-                _flusherWaiting = false;
+                Monitor.Pulse(_wakeGate);
             }
-            Monitor.PulseAll(_gate);
-            Monitor.Wait(_gate);
-            ThrowIfUnusable();
         }
     }
 
@@ -344,100 +410,179 @@ public sealed class JournalWriter : IDisposable
     {
         while (true)
         {
-            Batch batch;
-            lock (_gate)
-            {
-                while (_active.Length == 0)
-                {
-                    if (_stopping)
-                    {
-                        return;
-                    }
-                    _flusherWaiting = true;
-                    Monitor.Wait(_gate);
-                }
-                _flusherWaiting = false;
-                batch = _active;
-                _active = _spare!;
-                _spare = null;
-                if (_producerWaiting)
-                {
-                    _producerWaiting = false;
-                    Monitor.PulseAll(_gate);
-                }
-            }
-            if (!TryWriteAndPublish(batch))
+            var result = WriteAvailable();
+            if (result < 0)
             {
                 return;
             }
-            batch.Clear();
-            _spare = batch;
+            if (result > 0)
+            {
+                continue;
+            }
+            if (_stopping)
+            {
+                // Everything appended before Dispose is visible now; one last pass takes it.
+                if (WriteAvailable() == 0)
+                {
+                    return;
+                }
+                continue;
+            }
+            Interlocked.Exchange(ref _flusherIdle, 1);
+            if (HasData() || _stopping)
+            {
+                Volatile.Write(ref _flusherIdle, 0);
+                continue;
+            }
+            lock (_wakeGate)
+            {
+                while (Volatile.Read(ref _flusherIdle) != 0)
+                {
+                    Monitor.Wait(_wakeGate);
+                }
+            }
         }
     }
 
-    /// <summary>Inline mode (no flusher thread): writes and fsyncs the active buffer on the caller's thread.</summary>
+    private bool HasData() => Volatile.Read(ref _tail.Published) > _tailOffset || Volatile.Read(ref _tail.Next) is not null;
+
+    /// <summary>Inline mode (no flusher thread): writes and fsyncs what is buffered on the caller's thread.</summary>
     private void FlushInline()
     {
-        var batch = _active;
-        if (batch.Length == 0)
+        lock (_ioGate)
         {
-            return;
+            if (WriteAvailable() < 0)
+            {
+                ThrowIfFailed();
+            }
         }
-        if (!TryWriteAndPublish(batch))
-        {
-            ThrowIfFailed();
-        }
-        batch.Clear();
     }
 
-    private bool TryWriteAndPublish(Batch batch)
+    /// <summary>
+    /// One group commit: checksums every frame published since the last one, writes them (rolling
+    /// segments where a record would take the current one past its size), fsyncs once, publishes the
+    /// durable sequence and hands finished chunks back. 1: a batch was written; 0: nothing to write;
+    /// −1: the writer failed.
+    /// </summary>
+    private int WriteAvailable()
     {
+        var chunk = _tail;
+        var offset = _tailOffset;
+        long lastSequence = 0;
+        long bytes = 0;
+        var finished = false; // whether this pass moved past at least one chunk
         try
         {
-            WriteBatch(batch);
+            while (true)
+            {
+                // Next first: once it is set, the chunk's Published is final.
+                var next = Volatile.Read(ref chunk.Next);
+                var end = Volatile.Read(ref chunk.Published);
+                if (end > offset)
+                {
+                    lastSequence = WriteFrames(chunk.Buffer, offset, end);
+                    bytes += end - offset;
+                    offset = end;
+                }
+                if (next is null)
+                {
+                    break;
+                }
+                finished = true;
+                chunk = next;
+                offset = 0;
+            }
+            if (bytes > 0)
+            {
+                _file!.FlushToDisk();
+            }
         }
         catch (Exception error)
         {
             Fail(error);
-            return false;
+            return -1;
+        }
+        var first = _tail;
+        _tail = chunk;
+        _tailOffset = offset;
+        if (bytes == 0)
+        {
+            if (finished)
+            {
+                Recycle(first, chunk);
+            }
+            return 0;
         }
         Interlocked.Increment(ref _batchCount);
-        Interlocked.Add(ref _bytesWritten, batch.Length);
-        Publish(batch.LastSequence);
+        Interlocked.Add(ref _bytesWritten, bytes);
+        Publish(lastSequence);
+        if (finished)
+        {
+            Recycle(first, chunk);
+        }
         if (_options.OnDurable is { } onDurable)
         {
             try
             {
-                onDurable(batch.LastSequence);
+                onDurable(lastSequence);
             }
             catch (Exception error)
             {
                 Fail(error);
-                return false;
+                return -1;
             }
         }
-        return true;
+        return 1;
     }
 
-    /// <summary>Checksums every frame, writes the batch (rolling segments at the marked records) and fsyncs once.</summary>
-    private void WriteBatch(Batch batch)
+    /// <summary>Checksums the frames in <paramref name="buffer"/>[<paramref name="from"/>..<paramref name="to"/>) and writes them; returns the last one's sequence.</summary>
+    private long WriteFrames(byte[] buffer, int from, int to)
     {
-        var buffer = batch.Buffer;
-        for (var offset = 0; offset < batch.Length;)
+        long sequence = 0;
+        var pending = from;
+        for (var offset = from; offset < to;)
         {
             var size = RecordFormat.HeaderSize + (int)BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(offset));
-            RecordFormat.Seal(_hasher, buffer.AsSpan(offset, size));
+            var frame = buffer.AsSpan(offset, size);
+            sequence = RecordFormat.ReadSequence(frame);
+            if (!_hasSegment || (_segmentBytes > 0 && _segmentBytes + size > _options.SegmentSizeBytes))
+            {
+                WriteToSegment(buffer.AsSpan(pending, offset - pending));
+                pending = offset;
+                StartSegment(sequence);
+                _segmentBytes = 0;
+                _hasSegment = true;
+            }
+            RecordFormat.Seal(_hasher, frame);
+            _segmentBytes += size;
             offset += size;
         }
-        var written = 0;
-        foreach (var start in batch.SegmentStarts)
+        WriteToSegment(buffer.AsSpan(pending, to - pending));
+        return sequence;
+    }
+
+    /// <summary>Hands the chunks from <paramref name="first"/> up to (not including) <paramref name="stop"/> back to the producer.</summary>
+    private void Recycle(Chunk first, Chunk stop)
+    {
+        lock (_poolGate)
         {
-            WriteToSegment(buffer.AsSpan(written, start.Offset - written));
-            written = start.Offset;
-            StartSegment(start.Sequence);
+            for (var chunk = first; chunk != stop;)
+            {
+                var next = chunk.Next!;
+                _closedBytes -= chunk.Buffer.Length;
+                if (_free.Count < 2 && chunk.Buffer.Length == _options.BufferSizeBytes)
+                {
+                    chunk.Reset();
+                    _free.Push(chunk);
+                }
+                chunk = next;
+            }
+            if (_producerWaiting)
+            {
+                _producerWaiting = false;
+                Monitor.PulseAll(_poolGate);
+            }
         }
-        WriteToSegment(buffer.AsSpan(written, batch.Length - written));
-        _file!.FlushToDisk();
     }
 
     private void WriteToSegment(ReadOnlySpan<byte> data)
@@ -497,9 +642,9 @@ public sealed class JournalWriter : IDisposable
                 }
                 Monitor.PulseAll(_durableGate);
             }
-            lock (_gate)
+            lock (_poolGate)
             {
-                Monitor.PulseAll(_gate);
+                Monitor.PulseAll(_poolGate);
             }
         }
     }
@@ -517,21 +662,23 @@ public sealed class JournalWriter : IDisposable
     [DoesNotReturn]
     private static void ThrowDisposed() => throw new ObjectDisposedException(nameof(JournalWriter));
 
-    private sealed class Batch(int capacity)
-    {
-        public byte[] Buffer = new byte[capacity];
-        public int Length;
-        public long LastSequence;
-        public readonly List<SegmentStart> SegmentStarts = new(4);
+    [DoesNotReturn]
+    private static void ThrowNoReservation() =>
+        throw new InvalidOperationException("CommitAppend without a BeginAppend.");
 
-        public void Clear()
+    /// <summary>A piece of the producer-to-flusher queue: frames back to back, the first <see cref="Published"/> bytes complete.</summary>
+    private sealed class Chunk(int capacity)
+    {
+        public readonly byte[] Buffer = new byte[capacity];
+        public int Length; // producer only
+        public int Published; // written by the producer, read by the flusher
+        public Chunk? Next; // set by the producer when it moves on, after the last Published
+
+        public void Reset()
         {
             Length = 0;
-            LastSequence = 0;
-            SegmentStarts.Clear();
+            Published = 0;
+            Next = null;
         }
     }
-
-    /// <summary>The record at <paramref name="Offset"/> in a batch starts a new segment named by <paramref name="Sequence"/>.</summary>
-    private readonly record struct SegmentStart(int Offset, long Sequence);
 }

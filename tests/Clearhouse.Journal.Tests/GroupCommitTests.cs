@@ -205,4 +205,56 @@ public class GroupCommitTests
         Assert.Throws<JournalFailedException>(() => writer.Flush());
         Assert.Single(fatal);
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Records_encoded_in_place_with_BeginAppend_read_back_like_appended_ones_across_chunks_and_segments(bool background)
+    {
+        using var dir = new TempDirectory();
+        var options = new JournalWriterOptions
+        {
+            BackgroundFlush = background,
+            BufferSizeBytes = 1024,
+            MaxBufferSizeBytes = 4096,
+            SegmentSizeBytes = 8 * 1024,
+        };
+        using (var writer = JournalWriter.Open(dir.Path, options))
+        {
+            Assert.Throws<InvalidOperationException>(() => writer.CommitAppend(1, 1));
+            for (long sequence = 1; sequence <= 3000; sequence++)
+            {
+                var expected = Journals.Payload(sequence, 300);
+                if (sequence % 3 == 0)
+                {
+                    writer.Append(sequence, expected);
+                    continue;
+                }
+                if (sequence % 7 == 0)
+                {
+                    // An abandoned reservation leaves nothing behind.
+                    writer.BeginAppend(5).Fill(0xEE);
+                }
+                var span = writer.BeginAppend(expected.Length);
+                Assert.True(span.Length >= expected.Length);
+                expected.CopyTo(span);
+                writer.CommitAppend(sequence, expected.Length);
+                Assert.Throws<InvalidOperationException>(() => writer.CommitAppend(sequence + 1, 1));
+            }
+            // A record larger than a chunk gets one of its own.
+            var large = Journals.Payload(3001, 5000);
+            large = large.Length < 2000 ? new byte[5000] : large;
+            writer.Append(3001, large);
+            writer.Flush();
+            Assert.Equal(3001, writer.DurableSequence);
+        }
+        var read = Journals.ReadAll(dir.Path);
+        Assert.Equal(3001, read.Count);
+        for (int i = 0; i < 3000; i++)
+        {
+            Assert.Equal(i + 1, read[i].Sequence);
+            Assert.Equal(Journals.Payload(i + 1, 300), read[i].Payload);
+        }
+        Assert.True(SegmentFiles.List(dir.Path).Count > 10);
+    }
 }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using Clearhouse.Core.Engine;
 using Clearhouse.Core.Serialization;
 using Clearhouse.Journal;
@@ -19,7 +18,6 @@ public sealed class Journaller : IDisposable
     private readonly CommandRing ring = new();
     private readonly JournalWriter writer;
     private readonly Thread thread;
-    private readonly ArrayBufferWriter<byte> buffer = new(256);
 
     public Journaller(JournalWriter writer)
     {
@@ -38,12 +36,7 @@ public sealed class Journaller : IDisposable
         writer.Flush();
     }
 
-    private void Append(Command command)
-    {
-        buffer.ResetWrittenCount();
-        CommandCodec.Encode(command, buffer);
-        writer.Append(command.Sequence, buffer.WrittenSpan);
-    }
+    private void Append(Command command) => Pipelines.AppendInPlace(writer, command);
 
     public void Dispose()
     {

@@ -14,10 +14,10 @@ public enum Pipeline
     /// <summary>Apply only: the journal off (the throughput run's loop).</summary>
     Off,
 
-    /// <summary>Encode with <see cref="CommandCodec"/> into a reused buffer, then apply: the encoding's share of the journal's cost.</summary>
+    /// <summary>Encode with <see cref="CommandCodec.TryEncode"/> into a reused buffer, then apply: the encoding's share of the journal's cost.</summary>
     Encode,
 
-    /// <summary>On the engine thread: encode, <see cref="JournalWriter.Append"/> (group commit in the background), apply; then a final <see cref="JournalWriter.Flush"/>.</summary>
+    /// <summary>On the engine thread: encode into the journal's buffer (<see cref="AppendInPlace"/>; group commit in the background), apply; then a final <see cref="JournalWriter.Flush"/>.</summary>
     Journal,
 
     /// <summary>Publish to the <see cref="Journaller"/> thread (which encodes and appends), apply; then a final flush.</summary>
@@ -56,6 +56,7 @@ public static class Pipelines
         using var journaller = pipelined ? new Journaller(journal!) : null;
         var inlineJournal = pipelined ? null : journal;
         var buffer = new ArrayBufferWriter<byte>(256);
+        var scratch = new byte[4096];
         var commands = workload.Commands;
 
         // Untimed: genesis, book fill and warm-up, through the same pipeline, so the journal holds
@@ -68,7 +69,10 @@ public static class Pipelines
             {
                 buffer.ResetWrittenCount();
                 CommandCodec.Encode(command, buffer);
-                inlineJournal?.Append(command.Sequence, buffer.WrittenSpan);
+                if (inlineJournal is not null)
+                {
+                    AppendInPlace(inlineJournal, command);
+                }
             }
 
             engine.Apply(command);
@@ -112,8 +116,11 @@ public static class Pipelines
                 for (int i = start; i < end; i++)
                 {
                     var command = commands[i];
-                    buffer.ResetWrittenCount();
-                    CommandCodec.Encode(command, buffer);
+                    if (!CommandCodec.TryEncode(command, scratch, out _))
+                    {
+                        throw new InvalidOperationException("A command did not fit the scratch buffer.");
+                    }
+
                     engine.Apply(command);
                 }
 
@@ -122,9 +129,7 @@ public static class Pipelines
                 for (int i = start; i < end; i++)
                 {
                     var command = commands[i];
-                    buffer.ResetWrittenCount();
-                    CommandCodec.Encode(command, buffer);
-                    journal!.Append(command.Sequence, buffer.WrittenSpan);
+                    AppendInPlace(journal!, command);
                     engine.Apply(command);
                 }
 
@@ -181,6 +186,23 @@ public static class Pipelines
         return new PassResult(pipeline, end - start, (t1 - t0) / f, (t2 - t0) / f, durableAtLoopEnd, commands[^1].Sequence,
             (journal?.BatchCount ?? 0) - batchesBefore, (journal?.BytesWritten ?? 0) - bytesBefore,
             (int)(sealer.NextHeight - blocksBefore), sealTicks / f, maxSealTicks * 1000 / f, gens, engine.ComputeStateHashHex());
+    }
+
+    /// <summary>
+    /// The engine thread's journal append: encodes the command straight into the journal's buffer
+    /// (<see cref="JournalWriter.BeginAppend"/>, <see cref="CommandCodec.TryEncode"/>,
+    /// <see cref="JournalWriter.CommitAppend"/>): no copy, no allocation, no lock.
+    /// </summary>
+    public static void AppendInPlace(JournalWriter journal, Command command)
+    {
+        var span = journal.BeginAppend(256);
+        if (!CommandCodec.TryEncode(command, span, out int written))
+        {
+            journal.Append(command.Sequence, CommandCodec.Encode(command));
+            return;
+        }
+
+        journal.CommitAppend(command.Sequence, written);
     }
 
     /// <summary>

@@ -13,8 +13,8 @@ namespace Clearhouse.Server.Sequencing;
 /// a single dedicated engine thread takes them in order and, for each command:
 /// <list type="number">
 /// <item>stamps the next sequence number and a timestamp from the clock;</item>
-/// <item>encodes it canonically (<see cref="CommandCodec"/>) and appends it to the journal — the
-/// journal's flusher thread writes and fsyncs whole batches (group commit);</item>
+/// <item>encodes it canonically (<see cref="CommandCodec.TryEncode"/>) straight into the journal's
+/// buffer — the journal's flusher thread checksums, writes and fsyncs whole batches (group commit);</item>
 /// <item>applies it to the engine and copies the events;</item>
 /// <item>adds it to the open block and, when the block rule fires, seals the block (state root,
 /// commands root), queues the header for the disk and, when one is due, serializes a snapshot;</item>
@@ -46,6 +46,7 @@ public sealed class Sequencer : IHostedService, IDisposable
     private readonly Channel<WorkItem> channel;
     private readonly Thread thread;
     private readonly ArrayBufferWriter<byte> encoded = new(256);
+    private readonly byte[] scratch = new byte[1024];
     private ITimer? tickTimer;
     private int tickQueued;
     private long nextSequence;
@@ -269,9 +270,7 @@ public sealed class Sequencer : IHostedService, IDisposable
         lastTimestampMicros = timestamp;
         var stamped = command with { Sequence = sequence, TimestampMicros = timestamp };
 
-        encoded.ResetWrittenCount();
-        CommandCodec.Encode(stamped, encoded);
-        venue.Journal?.Append(sequence, encoded.WrittenSpan);
+        ReadOnlySpan<byte> bytes = Journal(stamped);
         Volatile.Write(ref lastStampedSequence, sequence);
 
         RejectReason reason;
@@ -299,12 +298,40 @@ public sealed class Sequencer : IHostedService, IDisposable
         }
 
         commandsSinceSnapshot++;
-        if (venue.Sealer.Add(sequence, timestamp, encoded.WrittenSpan))
+        if (venue.Sealer.Add(sequence, timestamp, bytes))
         {
             SealBlock();
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Encodes the stamped command canonically, straight into the journal's buffer when there is a
+    /// journal (no copy, no allocation, no lock: see <see cref="Clearhouse.Journal.JournalWriter.BeginAppend"/>),
+    /// and returns its bytes for the block sealer. They stay valid until the next command's append.
+    /// </summary>
+    private ReadOnlySpan<byte> Journal(Command stamped)
+    {
+        if (venue.Journal is { } journal)
+        {
+            var span = journal.BeginAppend(256);
+            if (CommandCodec.TryEncode(stamped, span, out int written))
+            {
+                journal.CommitAppend(stamped.Sequence, written);
+                return span[..written];
+            }
+        }
+        else if (CommandCodec.TryEncode(stamped, scratch, out int written))
+        {
+            return scratch.AsSpan(0, written);
+        }
+
+        // Larger than what is at hand (an instrument listing with many tiers, a surface): the general path.
+        encoded.ResetWrittenCount();
+        CommandCodec.Encode(stamped, encoded);
+        venue.Journal?.Append(stamped.Sequence, encoded.WrittenSpan);
+        return encoded.WrittenSpan;
     }
 
     private void SealBlock()
