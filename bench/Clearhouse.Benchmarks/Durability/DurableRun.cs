@@ -183,7 +183,7 @@ public static class DurableRun
         Console.WriteLine();
         Console.WriteLine("## (d) Block sealing");
         Console.WriteLine();
-        PrintSealing(results, off, encode, seal, rule, "default rule (1 s or 10,000 commands)");
+        PrintSealing(results, off, encode, seal, rule, $"default rule (1 s or {rule.MaxCommands:N0} commands)");
         var uncapped = new BlockRule(BlockSealer.DefaultIntervalMicros, int.MaxValue);
         var wide = Pipelines.Run(workload, Pipeline.Seal, journalDir, uncapped);
         Check(workload, wide.StateHash, "1 s seal pass");
