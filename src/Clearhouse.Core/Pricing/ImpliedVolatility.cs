@@ -53,7 +53,7 @@ public readonly record struct ImpliedVolatilityResult(ImpliedVolatilityStatus St
 /// close (tiny σ√T near the money); the tests measure what that costs.
 /// Deterministic: only <see cref="DeterministicMath"/> and IEEE arithmetic, a fixed iteration cap.
 /// </summary>
-public static class ImpliedVolatility
+public static partial class ImpliedVolatility
 {
     /// <summary>Hard cap on Householder iterations.</summary>
     public const int MaxIterations = 32;
@@ -83,11 +83,12 @@ public static class ImpliedVolatility
     /// (never throws) when the price is outside the no-arbitrage bounds
     /// D·max(θ(F − K), 0) ≤ price &lt; D·F (call) or D·K (put), or an input is invalid.
     /// </summary>
-    public static ImpliedVolatilityResult TrySolve(in OptionTerms terms, double forward, double price, double rate = 0.0)
+    public static ImpliedVolatilityResult TrySolve(in OptionTerms terms, double forward, double price, double rate = 0.0) =>
+        TrySolveUnpacked(terms.Sign, terms.Strike, terms.YearsToExpiry, forward, price, rate);
+
+    /// <summary><see cref="TrySolve(in OptionTerms, double, double, double)"/> with the terms unpacked: sign +1 call, −1 put.</summary>
+    internal static ImpliedVolatilityResult TrySolveUnpacked(double sign, double strike, double years, double forward, double price, double rate)
     {
-        double years = terms.YearsToExpiry;
-        double strike = terms.Strike;
-        double sign = terms.Sign;
         if (!(forward > 0.0 && forward < double.PositiveInfinity
               && strike > 0.0 && strike < double.PositiveInfinity
               && years > 0.0 && years < double.PositiveInfinity
