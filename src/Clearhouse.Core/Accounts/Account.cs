@@ -29,6 +29,9 @@ public sealed class Account
 
     public int OpenOrderCount { get; internal set; }
 
+    /// <summary>Standard (per position) or portfolio margin for the account's cross positions.</summary>
+    public Margin.MarginMode MarginMode { get; internal set; }
+
     public int ActiveCount { get; private set; }
 
     public ReadOnlySpan<int> ActiveInstruments => active.AsSpan(0, ActiveCount);
@@ -51,14 +54,14 @@ public sealed class Account
 
     public Position GetPosition(int instrumentId) => instrumentId < positions.Length ? positions[instrumentId] : default;
 
-    /// <summary>Marks an instrument as held; idempotent.</summary>
-    internal void Activate(int instrumentId)
+    /// <summary>Marks an instrument as held; idempotent. True when it was not held before.</summary>
+    internal bool Activate(int instrumentId)
     {
         for (int i = 0; i < ActiveCount; i++)
         {
             if (active[i] == instrumentId)
             {
-                return;
+                return false;
             }
         }
 
@@ -77,14 +80,15 @@ public sealed class Account
 
         active[at] = instrumentId;
         ActiveCount++;
+        return true;
     }
 
-    /// <summary>Forgets an instrument once the account has neither a position nor orders in it.</summary>
-    internal void DeactivateIfIdle(int instrumentId)
+    /// <summary>Forgets an instrument once the account has neither a position nor orders in it. True when it was forgotten now.</summary>
+    internal bool DeactivateIfIdle(int instrumentId)
     {
-        if (!positions[instrumentId].IsFlatAndIdle)
+        if (instrumentId >= positions.Length || !positions[instrumentId].IsFlatAndIdle)
         {
-            return;
+            return false;
         }
 
         for (int i = 0; i < ActiveCount; i++)
@@ -93,8 +97,10 @@ public sealed class Account
             {
                 Array.Copy(active, i + 1, active, i, ActiveCount - i - 1);
                 ActiveCount--;
-                return;
+                return true;
             }
         }
+
+        return false;
     }
 }

@@ -88,6 +88,16 @@ public sealed class Ledger
         return residue;
     }
 
+    /// <summary>
+    /// The insurance fund pays an account's deficit (an isolated position that lost more than its
+    /// collateral). The fund may go negative here; the default waterfall (liquidation issue) bounds it.
+    /// </summary>
+    public void CoverDeficit(Account account, Money amount)
+    {
+        InsuranceFund -= amount;
+        account.Cash += amount;
+    }
+
     /// <summary>A rounding residue a trader pays so that the other side's credit can round down.</summary>
     public void CollectResidue(Account account, Money residue)
     {

@@ -38,7 +38,17 @@ public struct Position
     /// <summary>Open amount of resting reduce-only orders; never more than <c>|Size|</c> after a command.</summary>
     public Quantity ReduceOnlyOpenQuantity;
 
-    public readonly bool IsFlatAndIdle => Size.IsZero && OpenOrderCount == 0 && OpenCost.IsZero;
+    /// <summary>Isolated margin: the position has its own collateral (<see cref="IsolatedCash"/>) and its losses cannot reach the rest of the account.</summary>
+    public bool Isolated;
+
+    /// <summary>
+    /// The part of the account's cash that belongs to this isolated position: what was moved in,
+    /// plus the cash of its fills, fees and funding. Zero for cross positions; swept back to the
+    /// cross balance when the position is flat and has no orders.
+    /// </summary>
+    public Money IsolatedCash;
+
+    public readonly bool IsFlatAndIdle => Size.IsZero && OpenOrderCount == 0 && OpenCost.IsZero && IsolatedCash.IsZero;
 
     /// <summary>Average entry price, rounded toward zero for display; zero when flat.</summary>
     public readonly Price AverageEntryPrice =>

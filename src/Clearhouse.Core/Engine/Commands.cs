@@ -84,3 +84,24 @@ public sealed record Tick : Command;
 
 /// <summary>A volatility surface signed by one of the underlying's reporters; option marks follow it.</summary>
 public sealed record SetVolatilitySurface(Oracles.VolSurfaceUpdate Update) : Command;
+
+/// <summary>
+/// Switches an account's cross positions between standard and portfolio margin. Accepted when the
+/// account's initial requirement under the new mode is covered by its equity (and, to portfolio
+/// margin, when every option it holds has a scenario grid).
+/// </summary>
+public sealed record SetMarginMode(int AccountId, Margin.MarginMode Mode) : Command;
+
+/// <summary>
+/// Makes an account's position in one future or perpetual isolated (its own collateral; its losses
+/// cannot reach the rest of the account) or cross again. Only while the account has neither a
+/// position nor open orders in it.
+/// </summary>
+public sealed record SetIsolatedMargin(int AccountId, int InstrumentId, bool Isolated) : Command;
+
+/// <summary>
+/// Moves collateral between the cross balance and an isolated position: positive into the
+/// position, negative out of it. In: at most the cross funds available; out: at most what the
+/// isolated position has free after its initial margin (never unrealized profit).
+/// </summary>
+public sealed record TransferIsolatedMargin(int AccountId, int InstrumentId, Money Amount) : Command;

@@ -30,6 +30,16 @@ public sealed class Engine : IMatchListener
     private readonly List<Account> touchedAccounts = [];
     private readonly DirtySet dirtyAccounts = new();
     private readonly DirtySet dirtyInstruments = new();
+    private readonly AccountMargin margin;
+    private readonly OptionRiskGrid riskGrid;
+    private readonly Dictionary<(DateOnly Expiry, long Strike, int Underlying), int> strikeGroups = [];
+    private readonly Dictionary<DateOnly, Price> futureMarksByExpiry = [];
+    private readonly List<Instrument> optionsToMark = [];
+    private OptionRiskInput[] riskInputs = new OptionRiskInput[16];
+    private bool[] riskPriceable = new bool[16];
+    private double[] riskRows = [];
+    private double[] riskBaseValues = [];
+    private Price[] markCache = [];
     private long nextOrderId = 1;
     private long nextTradeId = 1;
     private int nextReporterId = 1;
@@ -43,6 +53,8 @@ public sealed class Engine : IMatchListener
     public Engine(EngineConfig? config = null)
     {
         this.config = config ?? EngineConfig.Default;
+        margin = new AccountMargin(instruments, underlyings, this.config.OptionMargin, this.config.PortfolioMargin);
+        riskGrid = new OptionRiskGrid(this.config.PortfolioMargin);
     }
 
     public EngineConfig Config => config;
@@ -103,6 +115,9 @@ public sealed class Engine : IMatchListener
                 RegisterReporter c => Register(c),
                 ConfigureOracle c => Configure(c),
                 SetVolatilitySurface c => SetSurface(c),
+                SetMarginMode c => ApplySetMarginMode(c),
+                SetIsolatedMargin c => ApplySetIsolated(c),
+                TransferIsolatedMargin c => ApplyTransferIsolated(c),
                 _ => RejectReason.UnknownCommand,
             };
         }
@@ -216,6 +231,59 @@ public sealed class Engine : IMatchListener
     public MarginSummary GetMarginSummary(int accountId) =>
         TryGetAccount(accountId, out var account) ? ComputeMargin(account) : default;
 
+    /// <summary>The full margin report of an account (docs/margin.md), or null for an unknown account.</summary>
+    public MarginReport? GetMarginReport(int accountId) =>
+        TryGetAccount(accountId, out var account) ? margin.Report(account) : null;
+
+    /// <summary>The portfolio-margin scenarios in their fixed order (the indexes a report's binding scenario refers to).</summary>
+    public ReadOnlySpan<Scenario> MarginScenarios => margin.Scenarios;
+
+    /// <summary>
+    /// Re-margins every account exposed to <paramref name="underlying"/> (and only those): for each,
+    /// its cross equity and maintenance, then each of its isolated positions on that underlying.
+    /// Marks are computed once per instrument for the whole pass. Accounts come in no particular
+    /// order; a caller that acts on the result must sort it. Allocates nothing once
+    /// <paramref name="output"/> has grown.
+    /// </summary>
+    public void Remargin(Underlying underlying, List<AccountHealth> output)
+    {
+        output.Clear();
+        if (markCache.Length < instruments.Count + 1)
+        {
+            markCache = new Price[instruments.Count + 1];
+        }
+
+        foreach (var instrument in instruments)
+        {
+            markCache[instrument.Id] = instrument.MarkPrice;
+        }
+
+        margin.UseMarks(markCache);
+        try
+        {
+            foreach (int accountId in underlying.Exposure.Members)
+            {
+                var account = accounts[accountId - 1];
+                var cross = margin.Cross(account);
+                output.Add(new AccountHealth(accountId, 0, cross.Equity, cross.Maintenance));
+                foreach (int instrumentId in account.ActiveInstruments)
+                {
+                    var position = account.GetPosition(instrumentId);
+                    var instrument = instruments[instrumentId - 1];
+                    if (position.Isolated && instrument.Underlying == underlying)
+                    {
+                        var isolated = margin.Isolated(instrument, position);
+                        output.Add(new AccountHealth(accountId, instrumentId, isolated.Equity, isolated.Maintenance));
+                    }
+                }
+            }
+        }
+        finally
+        {
+            margin.UseMarks(null);
+        }
+    }
+
     /// <summary>SHA-256 over a canonical encoding of the whole state (see <see cref="StateHash"/>).</summary>
     public byte[] ComputeStateHash() => StateHash.Compute(this);
 
@@ -252,10 +320,50 @@ public sealed class Engine : IMatchListener
     internal Instrument RestoreInstrument(InstrumentSpec spec, long listedMicros)
     {
         var instrument = new Instrument(instruments.Count + 1, spec, underlyingsByName[spec.Terms.Underlying], config.BookFactory(), listedMicros, config.MarkClampPpm);
-        instruments.Add(instrument);
-        instrumentsByName.Add(spec.Name, instrument);
-        dirtyInstruments.Mark(instrument.Id);
+        Register(instrument);
         return instrument;
+    }
+
+    private void Register(Instrument instrument)
+    {
+        instruments.Add(instrument);
+        instrumentsByName.Add(instrument.Name, instrument);
+        instrument.Underlying.Listed.Add(instrument);
+        if (instrument.Kind == InstrumentKind.Option)
+        {
+            var terms = instrument.Spec.Terms;
+            var key = (terms.ExpiryDate!.Value, terms.Strike.Micros, instrument.Underlying.Id);
+            if (!strikeGroups.TryGetValue(key, out int group))
+            {
+                group = strikeGroups.Count;
+                strikeGroups.Add(key, group);
+                margin.RegisterGroup(group, instrument.Underlying.Id);
+            }
+
+            instrument.StrikeGroup = group;
+        }
+
+        dirtyInstruments.Mark(instrument.Id);
+    }
+
+    /// <summary>
+    /// After a snapshot is restored: rebuilds what is derived from state and not stored (exposure
+    /// of accounts to underlyings, option scenario grids from the inputs of their last marks).
+    /// </summary>
+    internal void RebuildDerivedState()
+    {
+        foreach (var account in accounts)
+        {
+            foreach (int instrumentId in account.ActiveInstruments)
+            {
+                instruments[instrumentId - 1].Underlying.Exposure.Add(account.Id);
+            }
+        }
+
+        foreach (var underlying in underlyings)
+        {
+            ComputeRiskGrids(underlying, remark: false);
+        }
     }
 
     internal Account RestoreAccount()
@@ -381,9 +489,7 @@ public sealed class Engine : IMatchListener
         }
 
         var instrument = new Instrument(instruments.Count + 1, spec, underlying, config.BookFactory(), now, config.MarkClampPpm);
-        instruments.Add(instrument);
-        instrumentsByName.Add(spec.Name, instrument);
-        dirtyInstruments.Mark(instrument.Id);
+        Register(instrument);
         ref var e = ref Emit(EventKind.InstrumentListed);
         e.InstrumentId = instrument.Id;
         e.UnderlyingId = underlying.Id;
@@ -636,41 +742,113 @@ public sealed class Engine : IMatchListener
     /// Recomputes the marks of an underlying's listed options: Black-76 with σ(K, T) from the
     /// surface, on the forward = the mark of the listed future of the same expiry, else the index;
     /// no discounting (USDC-settled, margin-funded). Rounded down; an option the surface cannot
-    /// price keeps a zero mark.
+    /// price keeps a zero mark. The portfolio-margin scenario grid of every option is recomputed
+    /// in the same batched pass (<see cref="OptionRiskGrid"/>), from the same inputs.
     /// </summary>
     private void MarkOptions(Underlying underlying)
     {
-        if (underlying.VolSurface is not { } surface || !underlying.IndexPrice.IsPositive)
+        if (underlying.VolSurface is null || !underlying.IndexPrice.IsPositive)
         {
             return;
         }
 
-        foreach (var option in instruments)
+        ComputeRiskGrids(underlying, remark: true);
+    }
+
+    /// <summary>
+    /// The option marks (when <paramref name="remark"/>) and scenario grids of an underlying. With
+    /// <paramref name="remark"/> false the grids are rebuilt from the stored inputs of the last
+    /// marks (forward and time), which gives the same bits as when they were marked.
+    /// </summary>
+    private void ComputeRiskGrids(Underlying underlying, bool remark)
+    {
+        if (underlying.VolSurface is not { } surface)
         {
-            if (option.Kind != InstrumentKind.Option || option.Underlying != underlying || option.State != InstrumentState.Active)
+            return;
+        }
+
+        futureMarksByExpiry.Clear();
+        optionsToMark.Clear();
+        foreach (var instrument in underlying.Listed)
+        {
+            if (instrument.State != InstrumentState.Active)
             {
                 continue;
             }
 
-            var terms = option.Spec.Terms;
-            var forward = underlying.IndexPrice;
-            foreach (var future in instruments)
+            if (instrument.Kind == InstrumentKind.Future)
             {
-                if (future.Kind == InstrumentKind.Future && future.Underlying == underlying && future.Spec.Terms.ExpiryDate == terms.ExpiryDate)
-                {
-                    forward = future.MarkPrice;
-                    break;
-                }
+                futureMarksByExpiry.TryAdd(instrument.Spec.Terms.ExpiryDate!.Value, instrument.MarkPrice);
+            }
+            else if (instrument.Kind == InstrumentKind.Option && (remark || instrument.OptionForward.IsPositive))
+            {
+                optionsToMark.Add(instrument);
+            }
+        }
+
+        int n = optionsToMark.Count;
+        if (n == 0)
+        {
+            return;
+        }
+
+        int width = riskGrid.ScenarioCount;
+        if (riskInputs.Length < n)
+        {
+            riskInputs = new OptionRiskInput[Math.Max(n, riskInputs.Length * 2)];
+            riskPriceable = new bool[riskInputs.Length];
+        }
+
+        if (riskRows.Length < n * width)
+        {
+            riskRows = new double[n * width];
+            riskBaseValues = new double[n];
+        }
+
+        for (int i = 0; i < n; i++)
+        {
+            var option = optionsToMark[i];
+            var terms = option.Spec.Terms;
+            if (remark)
+            {
+                option.OptionForward = futureMarksByExpiry.TryGetValue(terms.ExpiryDate!.Value, out var futureMark) && futureMark.IsPositive
+                    ? futureMark
+                    : underlying.IndexPrice;
+                option.OptionMarkedMicros = now;
             }
 
-            var mark = Pricing.OptionMarks.TryMark(surface, terms.Right, terms.Strike, terms.ExpiryMicros, forward, now, 0.0, Rounding.Floor, out var value, out _)
+            double strike = Pricing.OptionMarks.ToDouble(terms.Strike);
+            double forward = Pricing.OptionMarks.ToDouble(option.OptionForward);
+            double years = Pricing.YearFraction.Between(option.OptionMarkedMicros, terms.ExpiryMicros);
+            double vol = surface.Volatility(strike, forward, terms.ExpiryMicros, option.OptionMarkedMicros);
+
+            // No live slice: the option has no mark (it cannot trade), and its grid falls back to
+            // intrinsic value (σ = 0) rather than to no risk at all.
+            riskPriceable[i] = !double.IsNaN(vol);
+            riskInputs[i] = new OptionRiskInput(terms.Right, strike, forward, years, riskPriceable[i] ? vol : 0.0);
+        }
+
+        riskGrid.Compute(riskInputs.AsSpan(0, n), riskRows.AsSpan(0, n * width), riskBaseValues.AsSpan(0, n), config.PricingPath);
+        for (int i = 0; i < n; i++)
+        {
+            var option = optionsToMark[i];
+            option.EnsureRiskGrid(width);
+            riskRows.AsSpan(i * width, width).CopyTo(option.RiskGridStorage);
+            if (!remark)
+            {
+                continue;
+            }
+
+            // The base value is exactly the mark's Black-76 value (same inputs, bit-identical kernels).
+            var mark = riskPriceable[i] && Pricing.OptionMarks.TryToPrice(riskBaseValues[i], Rounding.Floor, out var value)
                 ? value
                 : Price.Zero;
             if (mark != option.OptionMark)
             {
                 option.OptionMark = mark;
-                dirtyInstruments.Mark(option.Id);
             }
+
+            dirtyInstruments.Mark(option.Id);
         }
     }
 
@@ -833,6 +1011,12 @@ public sealed class Engine : IMatchListener
 
                 var payment = Clearing.Funding.Payment(size, index, rate);
                 Ledger.SettleFunding(account, payment);
+                ref var paying = ref account.PositionIn(instrument.Id);
+                if (paying.Isolated)
+                {
+                    paying.IsolatedCash -= payment;
+                }
+
                 dirtyAccounts.Mark(account.Id);
                 ref var paid = ref Emit(EventKind.FundingPaid);
                 paid.AccountId = account.Id;
@@ -949,7 +1133,7 @@ public sealed class Engine : IMatchListener
         }
 
         // 2. Check margin: positions and open orders, worst side, with this order added.
-        reason = CheckOrderMargin(account, instrument, command.Side, limit, amount, mayTake: !postOnly, replaced: null);
+        reason = CheckOrderMargin(account, instrument, command.Side, limit, amount, mayTake: !postOnly, replaced: null, out var topUp);
         if (reason != RejectReason.None)
         {
             return reason;
@@ -970,6 +1154,7 @@ public sealed class Engine : IMatchListener
             ClientOrderId = command.ClientOrderId,
         };
         EmitOrder(EventKind.OrderAccepted, instrument, order);
+        MoveIntoIsolated(account, instrument, topUp);
 
         // 4. Match and clear each fill.
         bool stoppedBySelfTrade = false;
@@ -1048,11 +1233,13 @@ public sealed class Engine : IMatchListener
             return RejectReason.ReduceOnlyWouldIncrease;
         }
 
-        reason = CheckOrderMargin(account, instrument, order.Side, command.NewPrice, newRemaining, mayTake: crosses, replaced: order);
+        reason = CheckOrderMargin(account, instrument, order.Side, command.NewPrice, newRemaining, mayTake: crosses, replaced: order, out var topUp);
         if (reason != RejectReason.None)
         {
             return reason;
         }
+
+        MoveIntoIsolated(account, instrument, topUp);
 
         // Accepted: a size decrease at the same price keeps time priority; anything else re-queues.
         ref var position = ref account.PositionIn(instrument.Id);
@@ -1107,7 +1294,7 @@ public sealed class Engine : IMatchListener
         }
 
         CancelResting(account, instrument, order.OrderId, CancelReason.UserRequested);
-        account.DeactivateIfIdle(instrument.Id);
+        ReleaseIfIdle(account, instrument.Id);
         dirtyAccounts.Mark(account.Id);
         dirtyInstruments.Mark(instrument.Id);
         return RejectReason.None;
@@ -1146,7 +1333,7 @@ public sealed class Engine : IMatchListener
                 }
             }
 
-            account.DeactivateIfIdle(instrumentId);
+            ReleaseIfIdle(account, instrumentId);
             dirtyAccounts.Mark(account.Id);
             dirtyInstruments.Mark(instrumentId);
         }
@@ -1166,11 +1353,6 @@ public sealed class Engine : IMatchListener
         if (instrument.State != InstrumentState.Active)
         {
             return RejectReason.InstrumentNotActive;
-        }
-
-        if (instrument.Kind == InstrumentKind.Option)
-        {
-            return RejectReason.OptionTradingNotEnabled;
         }
 
         return instrument.MarkPrice.IsPositive ? RejectReason.None : RejectReason.NoMarkPrice;
@@ -1217,15 +1399,16 @@ public sealed class Engine : IMatchListener
     }
 
     /// <summary>
-    /// Pre-trade check. Accepts when the account's initial requirement with the order added (and,
-    /// for an amend, the old order removed), plus the taker fee it could pay, stays within equity;
-    /// or when the order does not raise the requirement at all, so that an account can always
-    /// reduce its risk.
+    /// Pre-trade check. Accepts when the initial requirement with the order added (and, for an
+    /// amend, the old order removed), plus the taker fee it could pay, stays within equity; or when
+    /// the order does not raise the requirement at all, so that an account can always reduce its
+    /// risk. Cross positions are judged with the whole account (standard or portfolio margin); an
+    /// isolated position on its own collateral, topped up from the cross funds available when
+    /// short (<paramref name="isolatedTopUp"/>, moved once the order is accepted).
     /// </summary>
-    private RejectReason CheckOrderMargin(Account account, Instrument instrument, Side side, Price price, Quantity amount, bool mayTake, RestingOrder? replaced)
+    private RejectReason CheckOrderMargin(Account account, Instrument instrument, Side side, Price price, Quantity amount, bool mayTake, RestingOrder? replaced, out Money isolatedTopUp)
     {
-        var spec = instrument.Spec;
-        var mark = instrument.MarkPrice;
+        isolatedTopUp = Money.Zero;
         var current = account.GetPosition(instrument.Id);
         var hypothetical = current;
         if (replaced is { } old)
@@ -1236,46 +1419,261 @@ public sealed class Engine : IMatchListener
         var added = new RestingOrder { Side = side, Price = price, Remaining = amount };
         AdjustOrderAggregates(ref hypothetical, added, +1);
 
-        var before = StandardMargin.Initial(current, mark, spec.Tiers);
-        var after = StandardMargin.Initial(hypothetical, mark, spec.Tiers);
-        if (after <= before)
+        var fee = mayTake && instrument.Spec.TakerFeePpm > 0
+            ? Notional.Of(price, amount, Rounding.Ceiling).MultiplyPpm(instrument.Spec.TakerFeePpm, Rounding.Ceiling)
+            : Money.Zero;
+        bool stale = instrument.Underlying.Oracle is not null && instrument.Underlying.StatusAt(now) == OracleStatus.Stale;
+
+        if (current.Isolated)
+        {
+            var before = margin.Isolated(instrument, current);
+            var after = margin.Isolated(instrument, hypothetical);
+            if (after.Initial <= before.Initial)
+            {
+                return RejectReason.None;
+            }
+
+            if (stale)
+            {
+                return RejectReason.OracleStaleRiskReducingOnly;
+            }
+
+            var shortfall = after.Initial + fee - after.Equity;
+            if (!shortfall.IsPositive)
+            {
+                return RejectReason.None;
+            }
+
+            if (shortfall > margin.Cross(account).Available)
+            {
+                return RejectReason.InsufficientMargin;
+            }
+
+            isolatedTopUp = shortfall;
+            return RejectReason.None;
+        }
+
+        if (account.MarginMode == MarginMode.Portfolio)
+        {
+            var before = margin.Cross(account);
+            var after = margin.Cross(account, instrument.Id, hypothetical);
+            if (after.Initial <= before.Initial)
+            {
+                return RejectReason.None;
+            }
+
+            if (stale)
+            {
+                return RejectReason.OracleStaleRiskReducingOnly;
+            }
+
+            return after.Initial + fee <= after.Equity ? RejectReason.None : RejectReason.InsufficientMargin;
+        }
+
+        // Standard margin is a sum over positions: only this position's part changes.
+        var positionBefore = margin.StandardInitial(instrument, current);
+        var positionAfter = margin.StandardInitial(instrument, hypothetical);
+        if (positionAfter <= positionBefore)
         {
             return RejectReason.None;
         }
 
-        if (instrument.Underlying.Oracle is not null && instrument.Underlying.StatusAt(now) == OracleStatus.Stale)
+        if (stale)
         {
             return RejectReason.OracleStaleRiskReducingOnly;
         }
 
-        var fee = mayTake && spec.TakerFeePpm > 0
-            ? Notional.Of(price, amount, Rounding.Ceiling).MultiplyPpm(spec.TakerFeePpm, Rounding.Ceiling)
-            : Money.Zero;
-        var summary = ComputeMargin(account);
-        var required = summary.Initial - before + after + fee;
+        var summary = margin.Cross(account);
+        var required = summary.Initial - positionBefore + positionAfter + fee;
         return required <= summary.Equity ? RejectReason.None : RejectReason.InsufficientMargin;
     }
 
-    private MarginSummary ComputeMargin(Account account)
+    private MarginSummary ComputeMargin(Account account) => margin.Cross(account);
+
+    /// <summary>Moves collateral from the cross balance into an isolated position (an accepted order's top-up, or a transfer).</summary>
+    private void MoveIntoIsolated(Account account, Instrument instrument, Money amount)
     {
-        var cash = account.Cash;
-        var balance = cash;
-        var equity = cash;
-        var initial = Money.Zero;
-        var maintenance = Money.Zero;
-        foreach (int instrumentId in account.ActiveInstruments)
+        if (amount.IsZero)
         {
-            var instrument = instruments[instrumentId - 1];
-            var mark = instrument.MarkPrice;
-            var tiers = instrument.Spec.Tiers;
-            ref var position = ref account.PositionIn(instrumentId);
-            balance += position.OpenCost;
-            equity += StandardMargin.PositionValue(mark, position.Size);
-            initial += StandardMargin.Initial(position, mark, tiers);
-            maintenance += StandardMargin.Maintenance(position, mark, tiers);
+            return;
         }
 
-        return new MarginSummary(balance, equity, equity - balance, initial, maintenance);
+        ref var position = ref account.PositionIn(instrument.Id);
+        position.IsolatedCash += amount;
+        if (account.Activate(instrument.Id))
+        {
+            instrument.Underlying.Exposure.Add(account.Id);
+        }
+
+        dirtyAccounts.Mark(account.Id);
+        ref var e = ref Emit(EventKind.IsolatedMarginTransferred);
+        e.AccountId = account.Id;
+        e.InstrumentId = instrument.Id;
+        e.Amount = amount;
+    }
+
+    /// <summary>
+    /// Forgets an instrument the account no longer holds. An isolated position that is flat and has
+    /// no orders first hands its collateral back to the cross balance; a negative remainder (the
+    /// position lost more than its collateral) is covered by the insurance fund, so that the loss
+    /// never reaches the rest of the account.
+    /// </summary>
+    private void ReleaseIfIdle(Account account, int instrumentId)
+    {
+        ref var position = ref account.PositionIn(instrumentId);
+        if (position.Isolated && position.Size.IsZero && position.OpenOrderCount == 0 && position.OpenCost.IsZero && !position.IsolatedCash.IsZero)
+        {
+            var remainder = position.IsolatedCash;
+            position.IsolatedCash = Money.Zero;
+            ref var e = ref Emit(remainder.IsNegative ? EventKind.IsolatedDeficitCovered : EventKind.IsolatedMarginTransferred);
+            e.AccountId = account.Id;
+            e.InstrumentId = instrumentId;
+            e.Amount = -remainder;
+            if (remainder.IsNegative)
+            {
+                Ledger.CoverDeficit(account, -remainder);
+            }
+
+            dirtyAccounts.Mark(account.Id);
+        }
+
+        if (account.DeactivateIfIdle(instrumentId))
+        {
+            instruments[instrumentId - 1].Underlying.Exposure.Remove(account.Id);
+        }
+    }
+
+    // ---------------------------------------------------------------- margin modes
+
+    private RejectReason ApplySetMarginMode(SetMarginMode command)
+    {
+        if (!TryGetAccount(command.AccountId, out var account))
+        {
+            return RejectReason.UnknownAccount;
+        }
+
+        if (command.Mode is not (MarginMode.Standard or MarginMode.Portfolio))
+        {
+            return RejectReason.InvalidMarginMode;
+        }
+
+        var previous = account.MarginMode;
+        var before = margin.Cross(account);
+        account.MarginMode = command.Mode;
+        var after = margin.Cross(account);
+        if (after.Initial > before.Initial)
+        {
+            var reason = after.Initial > after.Equity ? RejectReason.MarginModeUncovered : RejectReason.None;
+            foreach (int instrumentId in account.ActiveInstruments)
+            {
+                var underlying = instruments[instrumentId - 1].Underlying;
+                if (reason == RejectReason.None && underlying.Oracle is not null && underlying.StatusAt(now) == OracleStatus.Stale)
+                {
+                    reason = RejectReason.OracleStaleRiskReducingOnly;
+                }
+            }
+
+            if (reason != RejectReason.None)
+            {
+                account.MarginMode = previous;
+                return reason;
+            }
+        }
+
+        dirtyAccounts.Mark(account.Id);
+        ref var e = ref Emit(EventKind.MarginModeSet);
+        e.AccountId = account.Id;
+        e.MarginMode = command.Mode;
+        return RejectReason.None;
+    }
+
+    private RejectReason ApplySetIsolated(SetIsolatedMargin command)
+    {
+        if (!TryGetAccount(command.AccountId, out var account))
+        {
+            return RejectReason.UnknownAccount;
+        }
+
+        if (!TryGetInstrument(command.InstrumentId, out var instrument))
+        {
+            return RejectReason.UnknownInstrument;
+        }
+
+        if (instrument.Kind == InstrumentKind.Option)
+        {
+            return RejectReason.IsolatedNotForOptions;
+        }
+
+        var position = account.GetPosition(instrument.Id);
+        if (!position.Size.IsZero || position.OpenOrderCount != 0 || !position.OpenCost.IsZero || !position.IsolatedCash.IsZero)
+        {
+            return RejectReason.MarginModeLockedByPosition;
+        }
+
+        account.PositionIn(instrument.Id).Isolated = command.Isolated;
+        dirtyAccounts.Mark(account.Id);
+        ref var e = ref Emit(EventKind.IsolatedMarginSet);
+        e.AccountId = account.Id;
+        e.InstrumentId = instrument.Id;
+        e.Isolated = command.Isolated;
+        return RejectReason.None;
+    }
+
+    private RejectReason ApplyTransferIsolated(TransferIsolatedMargin command)
+    {
+        if (!TryGetAccount(command.AccountId, out var account))
+        {
+            return RejectReason.UnknownAccount;
+        }
+
+        if (!TryGetInstrument(command.InstrumentId, out var instrument))
+        {
+            return RejectReason.UnknownInstrument;
+        }
+
+        if (command.Amount.IsZero)
+        {
+            return RejectReason.AmountNotPositive;
+        }
+
+        if (command.Amount.Micros > config.MaxTransferMicros || command.Amount.Micros < -config.MaxTransferMicros)
+        {
+            return RejectReason.AmountTooLarge;
+        }
+
+        var position = account.GetPosition(instrument.Id);
+        if (!position.Isolated)
+        {
+            return RejectReason.PositionNotIsolated;
+        }
+
+        if (position.Size.IsZero && position.OpenOrderCount == 0)
+        {
+            return RejectReason.NoIsolatedPosition;
+        }
+
+        if (command.Amount.IsPositive)
+        {
+            if (command.Amount > margin.Cross(account).Available)
+            {
+                return RejectReason.InsufficientFreeCollateral;
+            }
+        }
+        else
+        {
+            if (-command.Amount > margin.Isolated(instrument, position).Available)
+            {
+                return RejectReason.InsufficientFreeCollateral;
+            }
+
+            if (instrument.Underlying.StatusAt(now) == OracleStatus.Stale)
+            {
+                return RejectReason.WithdrawalHeldOracleStale;
+            }
+        }
+
+        MoveIntoIsolated(account, instrument, command.Amount);
+        return RejectReason.None;
     }
 
     // ---------------------------------------------------------------- matching and clearing
@@ -1361,6 +1759,20 @@ public sealed class Engine : IMatchListener
         Ledger.ChargeFee(takerAccount, takerFee);
         Ledger.ChargeFee(makerAccount, makerFee);
 
+        // An isolated position's fills, fees and funding are its own: they move its collateral.
+        var (buyerFee, sellerFee) = takerSide == Side.Buy ? (takerFee, makerFee) : (makerFee, takerFee);
+        ref var buyerPosition = ref buyer.PositionIn(instrument.Id);
+        if (buyerPosition.Isolated)
+        {
+            buyerPosition.IsolatedCash -= paid + buyerFee;
+        }
+
+        ref var sellerPosition = ref seller.PositionIn(instrument.Id);
+        if (sellerPosition.Isolated)
+        {
+            sellerPosition.IsolatedCash += received - sellerFee;
+        }
+
         instrument.LastTradePrice = price;
         instrument.TradeCount++;
     }
@@ -1369,7 +1781,7 @@ public sealed class Engine : IMatchListener
     private static Money Fee(int ppm, Money notionalUp, Money notionalDown) =>
         ppm >= 0 ? notionalUp.MultiplyPpm(ppm, Rounding.Ceiling) : notionalDown.MultiplyPpm(ppm, Rounding.Ceiling);
 
-    private static void ApplyFill(Instrument instrument, Account account, Quantity delta, Money cashPaid)
+    private void ApplyFill(Instrument instrument, Account account, Quantity delta, Money cashPaid)
     {
         ref var position = ref account.PositionIn(instrument.Id);
         var before = position.Size;
@@ -1377,7 +1789,10 @@ public sealed class Engine : IMatchListener
         var after = position.Size;
         instrument.LongOpenInterest += new Quantity(Math.Max(after.Units, 0) - Math.Max(before.Units, 0));
         instrument.ShortOpenInterest += new Quantity(Math.Max(-after.Units, 0) - Math.Max(-before.Units, 0));
-        account.Activate(instrument.Id);
+        if (account.Activate(instrument.Id))
+        {
+            instrument.Underlying.Exposure.Add(account.Id);
+        }
     }
 
     // ---------------------------------------------------------------- resting orders
@@ -1385,7 +1800,11 @@ public sealed class Engine : IMatchListener
     private void Rest(Account account, Instrument instrument, in RestingOrder order)
     {
         instrument.Book.Add(order);
-        account.Activate(instrument.Id);
+        if (account.Activate(instrument.Id))
+        {
+            instrument.Underlying.Exposure.Add(account.Id);
+        }
+
         ref var position = ref account.PositionIn(instrument.Id);
         AdjustOrderAggregates(ref position, order, +1);
         position.OpenOrderCount++;
@@ -1457,7 +1876,7 @@ public sealed class Engine : IMatchListener
         {
             var touched = touchedAccounts[i];
             TrimReduceOnly(touched, instrument);
-            touched.DeactivateIfIdle(instrument.Id);
+            ReleaseIfIdle(touched, instrument.Id);
             dirtyAccounts.Mark(touched.Id);
         }
 

@@ -50,6 +50,18 @@ public sealed record EngineConfig
     /// <summary>TWAP window in samples (default 300: 30 minutes at 6 s).</summary>
     public int TwapWindowSamples { get; init; } = 300;
 
+    /// <summary>Standard option margin rates (Deribit's by default).</summary>
+    public Margin.OptionMarginRates OptionMargin { get; init; } = Margin.OptionMarginRates.Deribit;
+
+    /// <summary>Portfolio margin scenarios and add-ons (docs/margin.md).</summary>
+    public Margin.PortfolioMarginParameters PortfolioMargin { get; init; } = Margin.PortfolioMarginParameters.Default;
+
+    /// <summary>
+    /// Which Black-76 kernel prices the option scenario grids. Not a venue rule: both paths give the
+    /// same bits, so the choice never changes state (tested by comparing state hashes).
+    /// </summary>
+    public Margin.PricingPath PricingPath { get; init; } = Margin.PricingPath.Vectorized;
+
     /// <summary>
     /// Makes a book for each listed instrument. Defaults to the fast <see cref="ArrayOrderBook"/>;
     /// tests swap in <see cref="ReferenceOrderBook"/> and compare state hashes.

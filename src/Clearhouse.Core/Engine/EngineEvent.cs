@@ -24,6 +24,18 @@ public enum EventKind : byte
     FundingRateSet = 15,
     FundingPaid = 16,
     VolSurfaceSet = 17,
+
+    /// <summary>An account switched between standard and portfolio margin.</summary>
+    MarginModeSet = 18,
+
+    /// <summary>A position was made isolated or cross.</summary>
+    IsolatedMarginSet = 19,
+
+    /// <summary>Collateral moved between the cross balance and an isolated position (positive: into the position).</summary>
+    IsolatedMarginTransferred = 20,
+
+    /// <summary>An isolated position closed with negative collateral; the insurance fund covered the deficit so that it does not reach the account's cross balance.</summary>
+    IsolatedDeficitCovered = 21,
 }
 
 /// <summary>Why an order left the book without filling.</summary>
@@ -58,6 +70,9 @@ public enum CancelReason : byte
 /// <item><c>FundingRateSet</c>: <see cref="InstrumentId"/>, <see cref="RatePpb"/>, index in <see cref="Price"/>.</item>
 /// <item><c>FundingPaid</c>: <see cref="AccountId"/>, <see cref="InstrumentId"/>, position in <see cref="Quantity"/>,
 /// index in <see cref="Price"/>, <see cref="RatePpb"/>, and <see cref="Amount"/> paid (negative: received).</item>
+/// <item><c>MarginModeSet</c>: <see cref="AccountId"/>, <see cref="MarginMode"/>.</item>
+/// <item><c>IsolatedMarginSet</c>: <see cref="AccountId"/>, <see cref="InstrumentId"/>, <see cref="Isolated"/>.</item>
+/// <item><c>IsolatedMarginTransferred</c>, <c>IsolatedDeficitCovered</c>: <see cref="AccountId"/>, <see cref="InstrumentId"/>, <see cref="Amount"/>.</item>
 /// </list>
 /// </summary>
 public struct EngineEvent
@@ -84,6 +99,8 @@ public struct EngineEvent
     public int ReporterId;
     public Oracles.OracleStatus OracleStatus;
     public long RatePpb;
+    public Margin.MarginMode MarginMode;
+    public bool Isolated;
 
     public override readonly string ToString() => Kind switch
     {

@@ -48,6 +48,12 @@ public enum RejectReason : ushort
 
     // 500–599: margin
     InsufficientMargin = 500,
+    MarginModeUncovered = 501,
+    IsolatedNotForOptions = 502,
+    MarginModeLockedByPosition = 503,
+    PositionNotIsolated = 504,
+    InvalidMarginMode = 505,
+    NoIsolatedPosition = 506,
 
     // 600–699: oracles
     OracleNotConfigured = 600,
@@ -87,7 +93,7 @@ public static class RejectReasons
         RejectReason.InstrumentNotActive => "The instrument is not open for trading.",
         RejectReason.InstrumentAlreadyListed => "An instrument with that name is already listed.",
         RejectReason.InvalidInstrumentSpec => "The instrument's parameters are not valid (tick, lot, fees or margin table).",
-        RejectReason.OptionTradingNotEnabled => "Option trading is not enabled yet: it arrives with the options margin engine.",
+        RejectReason.OptionTradingNotEnabled => "Retired: options trade since the margin engine landed; the code is kept so that no number is ever reused.",
         RejectReason.NoMarkPrice => "The instrument has no mark price yet, so the order cannot be margined.",
         RejectReason.UnknownUnderlying => "No instrument is listed on that underlying.",
         RejectReason.IndexPriceOutOfRange => "The index price must be positive and at most 100,000,000 USDC.",
@@ -107,6 +113,12 @@ public static class RejectReasons
         RejectReason.AmendAmountNotAboveFilled => "The new amount must be larger than what has already been filled.",
         RejectReason.ClientOrderIdTooLong => "The client order id is longer than 64 characters.",
         RejectReason.InsufficientMargin => "The account's equity does not cover the initial margin that this order would require.",
+        RejectReason.MarginModeUncovered => "The account's equity would not cover its initial margin under that margin mode.",
+        RejectReason.IsolatedNotForOptions => "Only futures and perpetual positions can be isolated; options are margined with the account.",
+        RejectReason.MarginModeLockedByPosition => "A position's margin mode can only change while the account has no position and no open orders in that instrument.",
+        RejectReason.PositionNotIsolated => "That position is not isolated, so it has no collateral of its own to move.",
+        RejectReason.InvalidMarginMode => "Unknown margin mode: use standard or portfolio.",
+        RejectReason.NoIsolatedPosition => "There is no isolated position or open order in that instrument to move collateral to or from.",
         RejectReason.OracleNotConfigured => "That underlying has no oracle configured.",
         RejectReason.IndexSetByOracle => "That underlying's index comes from its oracle; the trusted index command is refused.",
         RejectReason.InvalidOracleParameters => "The oracle parameters are not valid (quorum 1–64, positive staleness, band between 0 and 100%).",

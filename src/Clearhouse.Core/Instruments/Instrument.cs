@@ -39,6 +39,12 @@ public sealed class Underlying(int id, string name, IndexTwap twap)
     /// <summary>The volatility surface in force, from the latest accepted signed update; null before the first.</summary>
     public Pricing.VolSurface? VolSurface { get; internal set; }
 
+    /// <summary>Every instrument listed on this underlying, in id order (derived).</summary>
+    internal List<Instrument> Listed { get; } = [];
+
+    /// <summary>Accounts with a position or orders in an instrument on this underlying (derived): whom a mark update can affect.</summary>
+    public Engine.ExposureIndex Exposure { get; } = new();
+
     /// <summary>Health at <paramref name="nowMicros"/>: <see cref="OracleStatus.Manual"/> without an oracle.</summary>
     public OracleStatus StatusAt(long nowMicros) => Oracle?.Aggregate(nowMicros, IndexPrice).Status ?? OracleStatus.Manual;
 }
@@ -57,6 +63,7 @@ public readonly record struct OpenOrder(int InstrumentId, Matching.RestingOrder 
 public sealed class Instrument
 {
     private readonly List<FundingRecord> fundingHistory = [];
+    private double[] riskGrid = [];
     private readonly int markClampPpm;
 
     internal Instrument(int id, InstrumentSpec spec, Underlying underlying, IOrderBook book, long listedMicros, int markClampPpm)
@@ -113,6 +120,32 @@ public sealed class Instrument
     /// underlying has a surface and an index.
     /// </summary>
     public Price OptionMark { get; internal set; }
+
+    /// <summary>The forward the option mark was last computed on (the same-expiry future's mark, else the index).</summary>
+    public Price OptionForward { get; internal set; }
+
+    /// <summary>Sequencer time of the last option re-mark: time to expiry for the mark and its scenario grid is measured from it.</summary>
+    public long OptionMarkedMicros { get; internal set; }
+
+    /// <summary>
+    /// Portfolio-margin scenario P&amp;L of one long contract, in micro-USDC per scenario, for options:
+    /// recomputed with the mark (<see cref="Margin.OptionRiskGrid"/>). Derived from the mark's inputs,
+    /// never stored. Empty for futures and perpetuals, whose scenario P&amp;L is linear in the mark.
+    /// </summary>
+    public ReadOnlySpan<double> RiskGrid => riskGrid;
+
+    internal double[] RiskGridStorage => riskGrid;
+
+    internal void EnsureRiskGrid(int scenarios)
+    {
+        if (riskGrid.Length != scenarios)
+        {
+            riskGrid = new double[scenarios];
+        }
+    }
+
+    /// <summary>Options that share expiry and strike share a group (calls and puts net for the short-option add-on); −1 otherwise. Derived.</summary>
+    internal int StrikeGroup { get; set; } = -1;
 
     /// <summary>EMA of the clamped book basis (mid − index), in micro-USDC.</summary>
     public long BasisEmaMicros { get; internal set; }

@@ -40,21 +40,29 @@ public static class StandardMargin
         long worstLong = position.Size.Units + position.OpenBuyQuantity.Units;
         long worstShort = position.Size.Units - position.OpenSellQuantity.Units;
         long worst = Math.Max(Math.Abs(worstLong), Math.Abs(worstShort));
-        var requirement = tiers.Initial(Notional.Of(mark, new Quantity(worst), Rounding.Ceiling));
+        return tiers.Initial(Notional.Of(mark, new Quantity(worst), Rounding.Ceiling)) + AdverseOrderCost(position, mark);
+    }
 
+    /// <summary>
+    /// The loss that resting orders priced through the mark would lock in if filled: buys above the
+    /// mark, sells below it. Added to the initial requirement of every kind of instrument.
+    /// </summary>
+    public static Money AdverseOrderCost(in Position position, Price mark)
+    {
+        var cost = Money.Zero;
         if (position.OpenBuyQuantity.IsPositive)
         {
             var atMark = Notional.Of(mark, position.OpenBuyQuantity, Rounding.Floor);
-            requirement += Money.Max(Money.Zero, position.OpenBuyNotional - atMark);
+            cost += Money.Max(Money.Zero, position.OpenBuyNotional - atMark);
         }
 
         if (position.OpenSellQuantity.IsPositive)
         {
             var atMark = Notional.Of(mark, position.OpenSellQuantity, Rounding.Ceiling);
-            requirement += Money.Max(Money.Zero, atMark - position.OpenSellNotional);
+            cost += Money.Max(Money.Zero, atMark - position.OpenSellNotional);
         }
 
-        return requirement;
+        return cost;
     }
 
     public static Money Maintenance(in Position position, Price mark, MarginTiers tiers) =>

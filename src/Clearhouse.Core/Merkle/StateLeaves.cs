@@ -17,8 +17,8 @@ public static class StateLeaves
     public const string VenueTag = "clearhouse/leaf/venue/v1";
     public const string FeeAccountTag = "clearhouse/leaf/fee-account/v1";
     public const string InsuranceFundTag = "clearhouse/leaf/insurance-fund/v1";
-    public const string InstrumentTag = "clearhouse/leaf/instrument/v1";
-    public const string AccountTag = "clearhouse/leaf/account/v1";
+    public const string InstrumentTag = "clearhouse/leaf/instrument/v2";
+    public const string AccountTag = "clearhouse/leaf/account/v2";
 
     /// <summary>Counters, external ledger totals and the index of every underlying.</summary>
     public static byte[] Venue(Engine.Engine engine)
@@ -79,6 +79,7 @@ public static class StateLeaves
         w.Int(account.Id);
         w.Long(account.Cash.Micros);
         w.Int(account.OpenOrderCount);
+        w.Byte((byte)account.MarginMode);
         int positions = 0;
         for (int id = 1; id <= engine.Instruments.Count; id++)
         {
@@ -116,6 +117,7 @@ public static class StateLeaves
         int id = r.Int();
         long cash = r.Long();
         int openOrders = r.Int();
+        byte mode = r.Byte();
         int count = r.Int();
         if (count < 0)
         {
@@ -125,12 +127,12 @@ public static class StateLeaves
         var positions = new AccountLeafPosition[count];
         for (int i = 0; i < count; i++)
         {
-            positions[i] = new AccountLeafPosition(r.Int(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Int(), r.Long());
+            positions[i] = new AccountLeafPosition(r.Int(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(), r.Int(), r.Long(), r.Bool(), r.Long());
         }
 
         var commitment = r.Bytes().ToArray();
         r.EnsureEnd();
-        return new AccountLeaf(id, cash, openOrders, positions, commitment);
+        return new AccountLeaf(id, cash, openOrders, positions, commitment, mode);
     }
 
     /// <summary>Encodes decoded fields back to leaf bytes; a verifier compares this with the proven leaf.</summary>
@@ -142,6 +144,7 @@ public static class StateLeaves
         w.Int(leaf.AccountId);
         w.Long(leaf.CashMicros);
         w.Int(leaf.OpenOrderCount);
+        w.Byte(leaf.MarginMode);
         w.Int(leaf.Positions.Count);
         foreach (var p in leaf.Positions)
         {
@@ -155,6 +158,8 @@ public static class StateLeaves
             w.Long(p.OpenSellNotionalMicros);
             w.Int(p.OpenOrderCount);
             w.Long(p.ReduceOnlyUnits);
+            w.Bool(p.Isolated);
+            w.Long(p.IsolatedCashMicros);
         }
 
         w.Bytes(leaf.OpenOrdersCommitment);
@@ -204,7 +209,10 @@ public sealed record AccountLeafPosition(
     long OpenBuyNotionalMicros,
     long OpenSellNotionalMicros,
     int OpenOrderCount,
-    long ReduceOnlyUnits);
+    long ReduceOnlyUnits,
+    bool Isolated = false,
+    long IsolatedCashMicros = 0);
 
 /// <summary>The fields of an account leaf.</summary>
-public sealed record AccountLeaf(int AccountId, long CashMicros, int OpenOrderCount, IReadOnlyList<AccountLeafPosition> Positions, byte[] OpenOrdersCommitment);
+/// <remarks><c>MarginMode</c>: 0 standard, 1 portfolio (<see cref="Margin.MarginMode"/>).</remarks>
+public sealed record AccountLeaf(int AccountId, long CashMicros, int OpenOrderCount, IReadOnlyList<AccountLeafPosition> Positions, byte[] OpenOrdersCommitment, byte MarginMode = 0);

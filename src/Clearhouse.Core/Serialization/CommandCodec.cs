@@ -30,6 +30,9 @@ public static class CommandCodec
         SubmitPriceReport = 12,
         Tick = 13,
         SetVolatilitySurface = 14,
+        SetMarginMode = 15,
+        SetIsolatedMargin = 16,
+        TransferIsolatedMargin = 17,
     }
 
     /// <summary>The canonical bytes of <paramref name="command"/> in a new array.</summary>
@@ -170,6 +173,23 @@ public static class CommandCodec
             case Tick c:
                 ok = Header(ref w, Tag.Tick, c);
                 break;
+            case SetMarginMode c:
+                ok = Header(ref w, Tag.SetMarginMode, c)
+                    && w.Int(c.AccountId)
+                    && w.Byte((byte)c.Mode);
+                break;
+            case SetIsolatedMargin c:
+                ok = Header(ref w, Tag.SetIsolatedMargin, c)
+                    && w.Int(c.AccountId)
+                    && w.Int(c.InstrumentId)
+                    && w.Bool(c.Isolated);
+                break;
+            case TransferIsolatedMargin c:
+                ok = Header(ref w, Tag.TransferIsolatedMargin, c)
+                    && w.Int(c.AccountId)
+                    && w.Int(c.InstrumentId)
+                    && w.Long(c.Amount.Micros);
+                break;
             default:
                 return -1;
         }
@@ -244,6 +264,9 @@ public static class CommandCodec
             Tag.SetVolatilitySurface => ReadSurface(ref r),
             Tag.RegisterReporter => new RegisterReporter(r.RequiredString(), r.Bytes().ToArray()),
             Tag.ConfigureOracle => new ConfigureOracle(r.RequiredString(), new Oracles.OracleParameters(r.Int(), r.Long(), r.Long(), r.Int())),
+            Tag.SetMarginMode => new SetMarginMode(r.Int(), (MarginMode)r.Byte()),
+            Tag.SetIsolatedMargin => new SetIsolatedMargin(r.Int(), r.Int(), r.Bool()),
+            Tag.TransferIsolatedMargin => new TransferIsolatedMargin(r.Int(), r.Int(), new Money(r.Long())),
             _ => throw new FormatException($"Unknown command tag {(byte)tag}."),
         };
         r.EnsureEnd();

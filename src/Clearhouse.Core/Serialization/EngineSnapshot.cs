@@ -18,7 +18,7 @@ namespace Clearhouse.Core.Serialization;
 /// </summary>
 public static class EngineSnapshot
 {
-    private const string Tag = "clearhouse/snapshot/v2";
+    private const string Tag = "clearhouse/snapshot/v3";
 
     public static byte[] Write(Engine.Engine engine)
     {
@@ -65,6 +65,7 @@ public static class EngineSnapshot
         {
             w.Long(account.Cash.Micros);
             w.Int(account.OpenOrderCount);
+            w.Byte((byte)account.MarginMode);
             w.Int(account.ActiveCount);
             foreach (int active in account.ActiveInstruments)
             {
@@ -166,6 +167,8 @@ public static class EngineSnapshot
             instrument.TradeCount = r.Long();
             instrument.BasisEmaMicros = r.Long();
             instrument.OptionMark = new Price(r.Long());
+            instrument.OptionForward = new Price(r.Long());
+            instrument.OptionMarkedMicros = r.Long();
             instrument.PremiumSumPpb = r.Long();
             instrument.PremiumSamples = r.Int();
             int fundings = Count(ref r);
@@ -180,6 +183,12 @@ public static class EngineSnapshot
         {
             var account = engine.RestoreAccount();
             account.Restore(new Money(r.Long()), r.Int());
+            account.MarginMode = r.Byte() switch
+            {
+                0 => Margin.MarginMode.Standard,
+                1 => Margin.MarginMode.Portfolio,
+                var mode => throw new FormatException($"Unknown margin mode {mode}."),
+            };
             int active = Count(ref r);
             for (int a = 0; a < active; a++)
             {
@@ -203,6 +212,8 @@ public static class EngineSnapshot
                 p.OpenSellNotional = new Money(r.Long());
                 p.OpenOrderCount = r.Int();
                 p.ReduceOnlyOpenQuantity = new Quantity(r.Long());
+                p.Isolated = r.Bool();
+                p.IsolatedCash = new Money(r.Long());
             }
         }
 
@@ -229,17 +240,29 @@ public static class EngineSnapshot
         }
 
         r.EnsureEnd();
+        engine.RebuildDerivedState();
         return engine;
     }
 
     /// <summary>Venue-wide parameters that change behaviour; a snapshot must be restored under the same ones.</summary>
-    private static long[] ConfigValues(EngineConfig c) =>
-    [
-        c.MaxOpenOrdersPerAccount, c.MaxOrderNotionalMicros, c.MaxTransferMicros, c.MaxIndexPriceMicros,
-        c.MarkClampPpm, c.BasisSampleIntervalMicros, c.BasisEmaAlphaPpm, c.PremiumSampleIntervalMicros,
-        c.FundingIntervalMicros, c.FundingInterest8hPpb, c.FundingBand8hPpb, c.FundingCapPerIntervalPpb,
-        c.ImpactNotionalMicros, c.TwapSampleIntervalMicros, c.TwapWindowSamples,
-    ];
+    private static long[] ConfigValues(EngineConfig c)
+    {
+        var pm = c.PortfolioMargin;
+        long[] values =
+        [
+            c.MaxOpenOrdersPerAccount, c.MaxOrderNotionalMicros, c.MaxTransferMicros, c.MaxIndexPriceMicros,
+            c.MarkClampPpm, c.BasisSampleIntervalMicros, c.BasisEmaAlphaPpm, c.PremiumSampleIntervalMicros,
+            c.FundingIntervalMicros, c.FundingInterest8hPpb, c.FundingBand8hPpb, c.FundingCapPerIntervalPpb,
+            c.ImpactNotionalMicros, c.TwapSampleIntervalMicros, c.TwapWindowSamples,
+            c.OptionMargin.InitialPpm, c.OptionMargin.MinimumInitialPpm, c.OptionMargin.MaintenancePpm,
+            pm.PriceRangePpm, pm.PriceStepsPerSide, Bits(pm.VolUpFraction), Bits(pm.VolDownFraction), Bits(pm.MinimumVolUp),
+            Bits(pm.ShortTermVegaPower), Bits(pm.LongTermVegaPower), pm.ShortOptionMinimumPpm, pm.ConcentrationThresholdMicros,
+            pm.ConcentrationPpm, pm.MaintenancePpm, pm.TailMovesPpm.Count,
+        ];
+        return [.. values, .. pm.TailMovesPpm.Select(m => (long)m)];
+    }
+
+    private static long Bits(double value) => BitConverter.DoubleToInt64Bits(value);
 
     /// <summary>One non-empty position, as snapshots and account leaves both encode it.</summary>
     internal static void WritePosition(CanonicalWriter w, int instrumentId, in Position p)
@@ -254,6 +277,8 @@ public static class EngineSnapshot
         w.Long(p.OpenSellNotional.Micros);
         w.Int(p.OpenOrderCount);
         w.Long(p.ReduceOnlyOpenQuantity.Units);
+        w.Bool(p.Isolated);
+        w.Long(p.IsolatedCash.Micros);
     }
 
     internal static void WriteCounters(CanonicalWriter w, Engine.Engine engine)
@@ -296,6 +321,8 @@ public static class EngineSnapshot
         w.Long(instrument.TradeCount);
         w.Long(instrument.BasisEmaMicros);
         w.Long(instrument.OptionMark.Micros);
+        w.Long(instrument.OptionForward.Micros);
+        w.Long(instrument.OptionMarkedMicros);
         w.Long(instrument.PremiumSumPpb);
         w.Int(instrument.PremiumSamples);
         w.Int(instrument.FundingHistory.Count);

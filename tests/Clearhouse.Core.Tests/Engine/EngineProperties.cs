@@ -354,7 +354,7 @@ public class EngineProperties
 /// </summary>
 public class PinnedStateHashTests
 {
-    private const string PinnedHash = "7b8d6f93401936a5bd0646a5683ebe8a5dee0d5179ee9d7261c63fdc7ff7fcc8";
+    private const string PinnedHash = "bbedf10f78c13d433542b6d6b9253abfb41c7af5691cb5af7e780c4c5cee7cd9";
 
     [Fact]
     public void A_fixed_scripted_session_ends_in_the_pinned_state_hash()

@@ -103,11 +103,11 @@ public class OrderEntryTests
     }
 
     [Fact]
-    public void Option_orders_are_rejected_until_the_options_margin_engine_arrives()
+    public void An_option_without_a_mark_from_a_volatility_surface_cannot_be_traded()
     {
         venue.Accept(new ListInstrument(InstrumentSpec.Create(InstrumentName.Parse("BTC_USDC-25DEC26-100000-C"), Price.FromWhole(5), Quantity.FromDecimal(0.01m))));
         int option = venue.Events[0].InstrumentId;
-        AssertRejectedAndUnchanged(RejectReason.OptionTradingNotEnabled, () => venue.TryPlace(alice, option, Side.Buy, 100m, 1m));
+        AssertRejectedAndUnchanged(RejectReason.NoMarkPrice, () => venue.TryPlace(alice, option, Side.Buy, 100m, 1m));
     }
 
     [Fact]
