@@ -771,17 +771,14 @@ public sealed class Engine : IMatchListener
         optionsToMark.Clear();
         foreach (var instrument in underlying.Listed)
         {
-            if (instrument.State != InstrumentState.Active)
-            {
-                continue;
-            }
-
-            if (instrument.Kind == InstrumentKind.Future)
+            bool active = instrument.State == InstrumentState.Active;
+            if (instrument.Kind == InstrumentKind.Future && active)
             {
                 futureMarksByExpiry.TryAdd(instrument.Spec.Terms.ExpiryDate!.Value, instrument.MarkPrice);
             }
-            else if (instrument.Kind == InstrumentKind.Option && (remark || instrument.OptionForward.IsPositive))
+            else if (instrument.Kind == InstrumentKind.Option && (remark ? active : instrument.OptionForward.IsPositive))
             {
+                // Re-marking touches tradable options; a rebuild restores every grid there was.
                 optionsToMark.Add(instrument);
             }
         }

@@ -368,6 +368,12 @@ internal sealed class AccountMargin
     /// <summary>A scenario P&amp;L sum (micro-USDC, binary64) as a requirement: its loss, rounded up; never negative.</summary>
     private static Money LossOf(double pnl)
     {
+        if (double.IsNaN(pnl))
+        {
+            // Never a zero requirement for a figure the model could not compute.
+            return new Money(4_000_000_000_000_000_000L);
+        }
+
         if (!(pnl < 0.0))
         {
             return Money.Zero;

@@ -59,7 +59,10 @@ public static class ScenarioSums
         }
     }
 
-    /// <summary>Index of the smallest element (the first on ties) and its value; −1 and +∞ for an empty row.</summary>
+    /// <summary>
+    /// Index of the smallest element (the first on ties) and its value; −1 and +∞ for an empty row.
+    /// A NaN wins (and is returned), so that a figure the model could not compute is never skipped.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int ArgMin(ReadOnlySpan<double> row, out double min)
     {
@@ -67,6 +70,12 @@ public static class ScenarioSums
         min = double.PositiveInfinity;
         for (int s = 0; s < row.Length; s++)
         {
+            if (double.IsNaN(row[s]))
+            {
+                min = double.NaN;
+                return s;
+            }
+
             if (row[s] < min)
             {
                 min = row[s];
