@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Clearhouse.Server.Tests;
 
@@ -43,8 +44,9 @@ public sealed class DemoServerTests(DemoServer fixture) : IClassFixture<DemoServ
     [Fact]
     public async Task Every_demo_book_has_levels_on_both_sides_soon_after_startup()
     {
-        // Options carry marks but do not trade until the options margin engine, so the makers quote futures and perpetuals.
-        var names = (await Server.GetOkAsync("/api/instruments")).EnumerateArray().Where(i => i.GetProperty("kind").GetString() != "option").Select(i => i.GetProperty("name").GetString()!).ToList();
+        // Perpetuals and futures have five levels a side, options three (once the first surface gives them marks).
+        var names = (await Server.GetOkAsync("/api/instruments")).EnumerateArray().Select(i => i.GetProperty("name").GetString()!).ToList();
+        Assert.Equal(26, names.Count);
         foreach (string name in names)
         {
             bool quoted = await RunningServer.EventuallyAsync(
@@ -138,6 +140,93 @@ public sealed class DemoServerTests(DemoServer fixture) : IClassFixture<DemoServ
             async () => (await Server.GetOkAsync("/api/instruments")).EnumerateArray().Sum(i => i.GetProperty("tradeCount").GetInt64()) > 0,
             Patience);
         Assert.True(traded, "the demo taker made no trade");
+
+        bool optionsTraded = await RunningServer.EventuallyAsync(
+            async () => (await Server.GetOkAsync("/api/instruments")).EnumerateArray()
+                .Where(i => i.GetProperty("kind").GetString() == "option")
+                .Count(i => i.GetProperty("tradeCount").GetInt64() > 0) >= 2,
+            Patience);
+        Assert.True(optionsTraded, "the demo taker traded no options");
+    }
+
+    [Fact]
+    public async Task The_demo_accounts_use_portfolio_standard_and_isolated_margin()
+    {
+        var roles = await DemoAccountsAsync();
+        Assert.Equal("portfolio", (await Server.GetOkAsync($"/api/accounts/{roles["maker-BTC"]}/margin")).GetProperty("mode").GetString());
+        Assert.Equal("standard", (await Server.GetOkAsync($"/api/accounts/{roles["maker-ETH"]}/margin")).GetProperty("mode").GetString());
+        Assert.Equal("standard", (await Server.GetOkAsync($"/api/accounts/{roles["taker"]}/margin")).GetProperty("mode").GetString());
+
+        // The BTC maker's quotes in BTC perpetual, futures and options are margined together by scenario.
+        Assert.True(await RunningServer.EventuallyAsync(
+            async () => (await Server.GetOkAsync($"/api/accounts/{roles["maker-BTC"]}/margin")).GetProperty("portfolio").EnumerateArray()
+                .Any(u => u.GetProperty("underlying").GetString() == "BTC" && u.GetProperty("bindingScenario").ValueKind == JsonValueKind.Object),
+            Patience), "the BTC maker has no binding scenario");
+
+        // The isolated trader's BTC perpetual position has collateral of its own.
+        Assert.True(await RunningServer.EventuallyAsync(
+            async () => (await Server.GetOkAsync($"/api/accounts/{roles["isolated-trader"]}/margin")).GetProperty("isolated").EnumerateArray()
+                .Any(p => p.GetProperty("instrument").GetString() == "BTC_USDC-PERPETUAL" && Dec(p.GetProperty("margin").GetProperty("initialMargin")) > 0),
+            Patience), "the isolated trader never held an isolated position");
+        var position = (await Server.GetOkAsync($"/api/accounts/{roles["isolated-trader"]}")).GetProperty("positions").EnumerateArray().Single(p => p.GetProperty("instrument").GetString() == "BTC_USDC-PERPETUAL");
+        Assert.True(position.GetProperty("isolated").GetBoolean());
+    }
+
+    [Fact]
+    public async Task An_option_market_order_through_the_API_fills_against_the_demo_maker()
+    {
+        string call = await AtTheMoneyBtcOptionAsync("C");
+        Assert.True(await RunningServer.EventuallyAsync(async () => (await Server.GetOkAsync($"/api/book/{call}?depth=1")).GetProperty("asks").GetArrayLength() > 0, Patience), $"{call} has no asks");
+        int accountId = await Server.OpenFundedAccountAsync("100000");
+
+        var order = await Server.PlaceOkAsync(new { accountId, instrument = call, side = "buy", type = "market", amount = "0.02" });
+
+        Assert.Equal("filled", order.GetProperty("state").GetString());
+        Assert.Equal(call, order.GetProperty("instrument").GetString());
+        var trades = order.GetProperty("trades").EnumerateArray().ToList();
+        Assert.NotEmpty(trades);
+        Assert.Equal(0.02m, trades.Sum(t => Dec(t.GetProperty("amount"))));
+        int maker = (await DemoAccountsAsync())["maker-BTC"];
+        Assert.All(trades, t => Assert.Equal(maker, t.GetProperty("makerAccountId").GetInt32()));
+        Assert.All(trades, t => Assert.Equal(0m, Dec(t.GetProperty("price")) % 5m)); // on the option tick
+
+        // A long option is paid in full: standard margin asks its value, nothing for maintenance.
+        var report = await Server.GetOkAsync($"/api/accounts/{accountId}/margin");
+        var position = Assert.Single(report.GetProperty("positions").EnumerateArray());
+        Assert.Equal((call, "0.02"), (position.GetProperty("instrument").GetString(), position.GetProperty("size").GetString()));
+        Assert.Equal(position.GetProperty("value").GetString(), position.GetProperty("initialMargin").GetString());
+        Assert.Equal("0", position.GetProperty("maintenanceMargin").GetString());
+    }
+
+    [Fact]
+    public async Task A_portfolio_account_short_a_call_is_bound_by_an_up_move_scenario()
+    {
+        string call = await AtTheMoneyBtcOptionAsync("C");
+        Assert.True(await RunningServer.EventuallyAsync(async () => (await Server.GetOkAsync($"/api/book/{call}?depth=1")).GetProperty("bids").GetArrayLength() > 0, Patience), $"{call} has no bids");
+        int accountId = await Server.OpenFundedAccountAsync("100000");
+        var (modeStatus, mode) = await Server.PostAsync($"/api/accounts/{accountId}/margin-mode", new { mode = "portfolio" });
+        Assert.True(modeStatus == 200, mode.ToString());
+
+        var order = await Server.PlaceOkAsync(new { accountId, instrument = call, side = "sell", type = "market", amount = "0.05" });
+        Assert.Equal("filled", order.GetProperty("state").GetString());
+
+        var report = await Server.GetOkAsync($"/api/accounts/{accountId}/margin");
+        Assert.Equal("portfolio", report.GetProperty("mode").GetString());
+        var btc = Assert.Single(report.GetProperty("portfolio").EnumerateArray());
+        Assert.Equal("BTC", btc.GetProperty("underlying").GetString());
+        var binding = btc.GetProperty("bindingScenario");
+        Assert.True(Dec(binding.GetProperty("move")) > 0, $"a short call loses when BTC rises, not in {binding}");
+        Assert.True(binding.GetProperty("weight").GetDouble() is > 0 and <= 1);
+        Assert.False(string.IsNullOrWhiteSpace(binding.GetProperty("description").GetString()));
+        Assert.True(Dec(btc.GetProperty("worstLoss")) > 0);
+        Assert.True(Dec(btc.GetProperty("shortOptionAddOn")) > 0, "a net short option pays the 1%-of-index add-on");
+        Assert.Equal(Dec(btc.GetProperty("worstLoss")) + Dec(btc.GetProperty("shortOptionAddOn")) + Dec(btc.GetProperty("concentrationAddOn")), Dec(btc.GetProperty("initialMargin")));
+
+        var scenarios = await Server.GetOkAsync("/api/margin/scenarios");
+        Assert.Equal(binding.GetRawText(), scenarios[binding.GetProperty("index").GetInt32()].GetRawText());
+        var position = Assert.Single(report.GetProperty("positions").EnumerateArray());
+        Assert.Equal("-0.05", position.GetProperty("size").GetString());
+        Assert.InRange(Dec(position.GetProperty("initialMargin")) - Dec(btc.GetProperty("worstLoss")), -0.000001m, 0.000001m); // its loss in the binding scenario
     }
 
     [Fact]
@@ -149,6 +238,37 @@ public sealed class DemoServerTests(DemoServer fixture) : IClassFixture<DemoServ
 
         var health = await Server.GetOkAsync("/health");
         Assert.Equal("ok", health.GetProperty("status").GetString());
+    }
+
+    /// <summary>The demo's accounts by role, as the demo records them in its data directory once it has opened them all.</summary>
+    private async Task<Dictionary<string, int>> DemoAccountsAsync()
+    {
+        string path = Path.Combine(Server.Services.GetRequiredService<ServerOptions>().DataDirectory, Demo.DemoAccounts.FileName);
+        Dictionary<string, int>? roles = null;
+        bool recorded = await RunningServer.EventuallyAsync(
+            () =>
+            {
+                try
+                {
+                    roles = File.Exists(path) ? JsonSerializer.Deserialize<Dictionary<string, int>>(File.ReadAllText(path)) : null;
+                }
+                catch (Exception ex) when (ex is IOException or JsonException)
+                {
+                    roles = null;
+                }
+
+                return Task.FromResult(roles is { Count: 4 });
+            },
+            Patience);
+        Assert.True(recorded, $"the demo did not record its four accounts in {path}");
+        return roles!;
+    }
+
+    private async Task<string> AtTheMoneyBtcOptionAsync(string right)
+    {
+        var instruments = await Server.GetOkAsync("/api/instruments");
+        string expiry = instruments.EnumerateArray().First(i => i.GetProperty("kind").GetString() == "option").GetProperty("name").GetString()!.Split('-')[1];
+        return $"BTC_USDC-{expiry}-95000-{right}";
     }
 
     private static decimal Dec(JsonElement e) => decimal.Parse(e.GetString()!, NumberStyles.AllowDecimalPoint | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);

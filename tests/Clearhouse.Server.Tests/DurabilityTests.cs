@@ -276,7 +276,12 @@ public sealed class DurabilityTests
 
             await using var second = await RunningServer.StartAsync(demo: true, args);
             Assert.True(await BothSidesQuotedAsync(second), "the demo did not quote after the restart");
-            Assert.Equal(3, (await second.GetOkAsync("/api/status")).GetProperty("accounts").GetInt32()); // two makers and the taker, reused
+            Assert.Equal(4, (await second.GetOkAsync("/api/status")).GetProperty("accounts").GetInt32()); // two makers, the taker and the isolated trader, reused
+
+            // Their margin modes survive the restart: the BTC maker stays on portfolio margin.
+            var roles = JsonSerializer.Deserialize<Dictionary<string, int>>(File.ReadAllText(Path.Combine(data, Demo.DemoAccounts.FileName)))!;
+            Assert.Equal("portfolio", (await second.GetOkAsync($"/api/accounts/{roles["maker-BTC"]}/margin")).GetProperty("mode").GetString());
+            Assert.Equal("standard", (await second.GetOkAsync($"/api/accounts/{roles["maker-ETH"]}/margin")).GetProperty("mode").GetString());
         }
         finally
         {

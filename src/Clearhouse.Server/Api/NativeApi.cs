@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using Clearhouse.Core.Engine;
+using Clearhouse.Core.Margin;
 using Clearhouse.Core.Matching;
 using Clearhouse.Server.Sequencing;
 
@@ -41,6 +42,12 @@ public static class NativeApi
         ["cancelIncoming"] = SelfTradePrevention.CancelIncoming,
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
+    private static readonly FrozenDictionary<string, MarginMode> MarginModes = new Dictionary<string, MarginMode>
+    {
+        ["standard"] = MarginMode.Standard,
+        ["portfolio"] = MarginMode.Portfolio,
+    }.ToFrozenDictionary(StringComparer.Ordinal);
+
     public static IEndpointRouteBuilder MapNativeApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api");
@@ -51,6 +58,11 @@ public static class NativeApi
         api.MapGet("/accounts/{accountId}", GetAccount);
         api.MapPost("/accounts/{accountId}/deposit", (string accountId, HttpRequest request, Sequencer sequencer, CancellationToken ct) => Transfer(accountId, request, sequencer, deposit: true, ct));
         api.MapPost("/accounts/{accountId}/withdraw", (string accountId, HttpRequest request, Sequencer sequencer, CancellationToken ct) => Transfer(accountId, request, sequencer, deposit: false, ct));
+        api.MapGet("/accounts/{accountId}/margin", GetMarginReport);
+        api.MapPost("/accounts/{accountId}/margin-mode", SetMarginMode);
+        api.MapPost("/accounts/{accountId}/isolated", SetIsolated);
+        api.MapPost("/accounts/{accountId}/isolated/transfer", TransferIsolated);
+        api.MapGet("/margin/scenarios", GetScenarios);
         api.MapPost("/orders", PlaceOrder);
         api.MapDelete("/orders/{orderId}", CancelOrder);
         api.MapPost("/orders/{orderId}/amend", AmendOrder);
@@ -176,6 +188,104 @@ public static class NativeApi
             var result = await sequencer.SubmitAsync(command, ct);
             return result.IsAccepted
                 ? Results.Json(new TransferView(result.Sequence, result.TimestampMicros, id, Views.Text(amount)))
+                : ApiError.From(result.Reason, result.Sequence).ToResult();
+        });
+
+    private static async Task<IResult> GetMarginReport(string accountId, Sequencer sequencer, CancellationToken ct) =>
+        await Guard(async () =>
+        {
+            if (!TryParseId(accountId, "accountId", out int id, out var error))
+            {
+                return error.ToResult();
+            }
+
+            var view = await sequencer.QueryAsync(engine => Views.MarginReport(engine, id), ct);
+            return view is null ? ApiError.From(RejectReason.UnknownAccount).ToResult() : Results.Json(view);
+        });
+
+    private static async Task<IResult> GetScenarios(Sequencer sequencer, CancellationToken ct) =>
+        await Guard(async () => Results.Json(await sequencer.QueryAsync(Views.Scenarios, ct)));
+
+    private static async Task<IResult> SetMarginMode(string accountId, HttpRequest request, Sequencer sequencer, CancellationToken ct) =>
+        await Guard(async () =>
+        {
+            var fields = await RequestFields.ReadAsync(request, ct);
+            var mode = fields.Choice("mode", MarginModes, MarginMode.Standard, required: true);
+            fields.RejectUnknownFields();
+            if (!TryParseId(accountId, "accountId", out int id, out var idError))
+            {
+                return idError.ToResult();
+            }
+
+            if (fields.Error is { } error)
+            {
+                return error.ToResult();
+            }
+
+            var result = await sequencer.SubmitAsync(new SetMarginMode(id, mode), ct);
+            return result.IsAccepted
+                ? Results.Json(new MarginModeView(result.Sequence, result.TimestampMicros, id, Views.Word(mode)))
+                : ApiError.From(result.Reason, result.Sequence).ToResult();
+        });
+
+    private static async Task<IResult> SetIsolated(string accountId, HttpRequest request, Sequencer sequencer, CancellationToken ct) =>
+        await Guard(async () =>
+        {
+            var fields = await RequestFields.ReadAsync(request, ct);
+            string? instrument = fields.String("instrument", required: true);
+            bool isolated = fields.Bool("isolated");
+            if (!fields.Has("isolated"))
+            {
+                fields.Fail(GatewayReason.MissingField, "isolated", "'isolated' is required: true to isolate the position, false to margin it with the account again.");
+            }
+
+            fields.RejectUnknownFields();
+            if (!TryParseId(accountId, "accountId", out int id, out var idError))
+            {
+                return idError.ToResult();
+            }
+
+            if (fields.Error is { } error)
+            {
+                return error.ToResult();
+            }
+
+            if (!sequencer.Instruments.TryGetId(instrument!, out int instrumentId))
+            {
+                return UnknownInstrument(instrument!);
+            }
+
+            var result = await sequencer.SubmitAsync(new SetIsolatedMargin(id, instrumentId, isolated), ct);
+            return result.IsAccepted
+                ? Results.Json(new IsolatedSetView(result.Sequence, result.TimestampMicros, id, instrument!, isolated))
+                : ApiError.From(result.Reason, result.Sequence).ToResult();
+        });
+
+    private static async Task<IResult> TransferIsolated(string accountId, HttpRequest request, Sequencer sequencer, CancellationToken ct) =>
+        await Guard(async () =>
+        {
+            var fields = await RequestFields.ReadAsync(request, ct);
+            string? instrument = fields.String("instrument", required: true);
+            var amount = fields.Money("amount", required: true);
+            fields.RejectUnknownFields();
+            if (!TryParseId(accountId, "accountId", out int id, out var idError))
+            {
+                return idError.ToResult();
+            }
+
+            if (fields.Error is { } error)
+            {
+                return error.ToResult();
+            }
+
+            if (!sequencer.Instruments.TryGetId(instrument!, out int instrumentId))
+            {
+                return UnknownInstrument(instrument!);
+            }
+
+            var result = await sequencer.SubmitAsync(new TransferIsolatedMargin(id, instrumentId, amount), ct);
+            return result.IsAccepted
+                ? Results.Json(new IsolatedTransferView(result.Sequence, result.TimestampMicros, id, instrument!, Views.Text(amount)))
                 : ApiError.From(result.Reason, result.Sequence).ToResult();
         });
 

@@ -20,7 +20,7 @@ internal static class OrderOutcome
         var trades = new List<TradeView>();
         foreach (var e in result.Events)
         {
-            if (e.OrderId != orderId)
+            if (e.OrderId != orderId || e.Kind is EventKind.IsolatedMarginTransferred or EventKind.IsolatedDeficitCovered)
             {
                 continue;
             }
@@ -59,6 +59,7 @@ internal static class OrderOutcome
         }
 
         var open = state == "open" ? remaining : Quantity.Zero;
+        var (transferred, covered) = IsolatedMoves(result, accountId, instrumentId);
         return new OrderView(
             result.Sequence,
             result.TimestampMicros,
@@ -72,7 +73,42 @@ internal static class OrderOutcome
             Views.Text(open),
             state,
             cancelReason,
-            [.. trades]);
+            [.. trades])
+        {
+            IsolatedTransfer = transferred is { } t ? Views.Text(t) : null,
+            IsolatedDeficitCovered = covered is { } c ? Views.Text(c) : null,
+        };
+    }
+
+    /// <summary>
+    /// What the command did to the collateral of the order's own isolated position (its account,
+    /// its instrument): the net amount moved in from the cross balance (an order's top-up; negative
+    /// when a position that closed handed its collateral back), and any deficit the insurance fund
+    /// covered. Null where nothing happened. Other accounts' isolated moves (a maker's position
+    /// closing) are theirs, not this order's.
+    /// </summary>
+    private static (Money? Transferred, Money? Covered) IsolatedMoves(CommandResult result, int accountId, int instrumentId)
+    {
+        Money? transferred = null;
+        Money? covered = null;
+        foreach (var e in result.Events)
+        {
+            if (e.AccountId != accountId || e.InstrumentId != instrumentId)
+            {
+                continue;
+            }
+
+            if (e.Kind == EventKind.IsolatedMarginTransferred)
+            {
+                transferred = (transferred ?? Money.Zero) + e.Amount;
+            }
+            else if (e.Kind == EventKind.IsolatedDeficitCovered)
+            {
+                covered = (covered ?? Money.Zero) + e.Amount;
+            }
+        }
+
+        return (transferred, covered);
     }
 
     /// <summary>The id of the order a <c>PlaceOrder</c> created, from its <see cref="EventKind.OrderAccepted"/> event.</summary>

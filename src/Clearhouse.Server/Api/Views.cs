@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.Json.Serialization;
 using Clearhouse.Core.Engine;
 using Clearhouse.Core.Instruments;
 using Clearhouse.Core.Margin;
@@ -42,7 +44,8 @@ public sealed record PositionView(
     string AverageEntryPrice,
     string MarkPrice,
     string RealizedPnl,
-    string UnrealizedPnl);
+    string UnrealizedPnl,
+    bool Isolated);
 
 public sealed record OpenOrderView(
     long OrderId,
@@ -61,6 +64,7 @@ public sealed record OpenOrderView(
 public sealed record AccountView(
     int AccountId,
     long Sequence,
+    string MarginMode,
     string Cash,
     string Balance,
     string Equity,
@@ -87,13 +91,95 @@ public sealed record OrderView(
     string OpenAmount,
     string State,
     string? CancelReason,
-    TradeView[] Trades);
+    TradeView[] Trades)
+{
+    /// <summary>
+    /// Collateral this command moved between the account's cross balance and the order's isolated
+    /// position: positive a top-up into it (an order that needs more than the position holds),
+    /// negative collateral handed back when the position closed. Absent when nothing moved.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? IsolatedTransfer { get; init; }
+
+    /// <summary>Loss of a closed isolated position beyond its collateral, covered by the insurance fund. Absent when none.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? IsolatedDeficitCovered { get; init; }
+}
 
 public sealed record CancelView(long Sequence, long TimestampMicros, int AccountId, long[] CancelledOrderIds, string CancelledAmount);
 
 public sealed record AccountCreatedView(long Sequence, int AccountId);
 
 public sealed record TransferView(long Sequence, long TimestampMicros, int AccountId, string Amount);
+
+public sealed record MarginModeView(long Sequence, long TimestampMicros, int AccountId, string Mode);
+
+public sealed record IsolatedSetView(long Sequence, long TimestampMicros, int AccountId, string Instrument, bool Isolated);
+
+/// <summary>A move of collateral between the cross balance and an isolated position: positive into the position.</summary>
+public sealed record IsolatedTransferView(long Sequence, long TimestampMicros, int AccountId, string Instrument, string Amount);
+
+/// <summary>
+/// Balance, equity and requirements of the cross account or of one isolated position.
+/// <c>MarginRatio</c> is maintenance ÷ equity (liquidation comes at 1); null when equity is not
+/// positive while something is required.
+/// </summary>
+public sealed record MarginFiguresView(
+    string Balance,
+    string Equity,
+    string UnrealizedPnl,
+    string InitialMargin,
+    string MaintenanceMargin,
+    string AvailableMargin,
+    string? MarginRatio);
+
+/// <summary>
+/// One position's part in the margin: in standard mode its own requirements; in portfolio mode its
+/// loss in its underlying's binding scenario (negative when it hedges); isolated positions carry
+/// their own figures (see <see cref="MarginReportView.Isolated"/>).
+/// </summary>
+public sealed record PositionMarginView(
+    string Instrument,
+    int InstrumentId,
+    string Size,
+    string MarkPrice,
+    string Value,
+    string UnrealizedPnl,
+    string InitialMargin,
+    string MaintenanceMargin,
+    bool Isolated);
+
+/// <summary>
+/// One portfolio-margin stress scenario: <c>Index</c> in <c>GET /api/margin/scenarios</c>, the
+/// underlying's relative <c>Move</c> (a decimal fraction, "-0.12" is −12%), the volatility shock
+/// (<c>down</c>, <c>unchanged</c>, <c>up</c>) and the <c>Weight</c> its P&amp;L counts with
+/// (1 on the core grid, less for the dampened tail moves).
+/// </summary>
+public sealed record ScenarioView(int Index, string Move, string VolShock, double Weight, string Description);
+
+/// <summary>Portfolio margin of one underlying: the binding (worst) scenario with orders, the add-ons, and the same for maintenance (positions alone).</summary>
+public sealed record UnderlyingRiskView(
+    string Underlying,
+    ScenarioView? BindingScenario,
+    string WorstLoss,
+    string ShortOptionAddOn,
+    string ConcentrationAddOn,
+    string InitialMargin,
+    ScenarioView? MaintenanceBindingScenario,
+    string MaintenanceMargin);
+
+/// <summary>An isolated position: the collateral it holds and its own figures.</summary>
+public sealed record IsolatedPositionView(string Instrument, int InstrumentId, string Collateral, MarginFiguresView Margin);
+
+/// <summary>The margin report of an account (<c>GET /api/accounts/{id}/margin</c>).</summary>
+public sealed record MarginReportView(
+    int AccountId,
+    long Sequence,
+    string Mode,
+    MarginFiguresView Cross,
+    PositionMarginView[] Positions,
+    UnderlyingRiskView[] Portfolio,
+    IsolatedPositionView[] Isolated);
 
 /// <summary>
 /// The venue's counters. <c>LastSequence</c> is the engine's last accepted command,
@@ -167,8 +253,17 @@ internal static class Views
         _ => "option",
     };
 
+    public static string Word(MarginMode mode) => mode == MarginMode.Portfolio ? "portfolio" : "standard";
+
+    public static string Word(VolShock shock) => shock switch
+    {
+        VolShock.Down => "down",
+        VolShock.Up => "up",
+        _ => "unchanged",
+    };
+
     /// <summary>A ppm rate as a decimal fraction, e.g. 500 → "0.0005".</summary>
-    public static string Rate(int ppm) => (ppm / 1_000_000m).ToString(System.Globalization.CultureInfo.InvariantCulture);
+    public static string Rate(long ppm) => (ppm / 1_000_000m).ToString(CultureInfo.InvariantCulture);
 
     public static InstrumentView Instrument(Instrument instrument)
     {
@@ -240,7 +335,7 @@ internal static class Views
             if (!position.Size.IsZero || !position.OpenCost.IsZero || !position.RealizedPnl.IsZero)
             {
                 var unrealized = StandardMargin.PositionValue(mark, position.Size) - position.OpenCost;
-                positions.Add(new PositionView(instrument.Name, instrument.Id, Text(position.Size), Text(position.AverageEntryPrice), Text(mark), Text(position.RealizedPnl), Text(unrealized)));
+                positions.Add(new PositionView(instrument.Name, instrument.Id, Text(position.Size), Text(position.AverageEntryPrice), Text(mark), Text(position.RealizedPnl), Text(unrealized), position.Isolated));
             }
         }
 
@@ -265,6 +360,7 @@ internal static class Views
         return new AccountView(
             accountId,
             engine.LastSequence,
+            Word(account.MarginMode),
             Text(account.Cash),
             Text(margin.Balance),
             Text(margin.Equity),
@@ -275,4 +371,86 @@ internal static class Views
             [.. positions],
             [.. orders]);
     }
+
+    public static MarginReportView? MarginReport(Engine engine, int accountId)
+    {
+        if (engine.GetMarginReport(accountId) is not { } report)
+        {
+            return null;
+        }
+
+        var scenarios = engine.MarginScenarios;
+        var positions = new PositionMarginView[report.Positions.Count];
+        for (int i = 0; i < positions.Length; i++)
+        {
+            var p = report.Positions[i];
+            positions[i] = new PositionMarginView(p.Instrument, p.InstrumentId, Text(p.Size), Text(p.Mark), Text(p.Value), Text(p.UnrealizedPnl), Text(p.Initial), Text(p.Maintenance), p.Isolated);
+        }
+
+        var portfolio = new UnderlyingRiskView[report.Portfolio.Count];
+        for (int i = 0; i < portfolio.Length; i++)
+        {
+            var u = report.Portfolio[i];
+            portfolio[i] = new UnderlyingRiskView(
+                u.Underlying,
+                ScenarioOrNull(scenarios, u.BindingScenario),
+                Text(u.WorstLoss),
+                Text(u.ShortOptionAddOn),
+                Text(u.ConcentrationAddOn),
+                Text(u.Initial),
+                ScenarioOrNull(scenarios, u.MaintenanceBindingScenario),
+                Text(u.Maintenance));
+        }
+
+        var isolated = new IsolatedPositionView[report.Isolated.Count];
+        for (int i = 0; i < isolated.Length; i++)
+        {
+            var position = report.Isolated[i];
+            string name = engine.TryGetInstrument(position.InstrumentId, out var instrument) ? instrument.Name : position.InstrumentId.ToString(CultureInfo.InvariantCulture);
+            isolated[i] = new IsolatedPositionView(name, position.InstrumentId, Text(position.Collateral), Figures(position.Summary));
+        }
+
+        return new MarginReportView(report.AccountId, engine.LastSequence, Word(report.Mode), Figures(report.Cross), positions, portfolio, isolated);
+    }
+
+    public static MarginFiguresView Figures(MarginSummary summary) => new(
+        Text(summary.Balance),
+        Text(summary.Equity),
+        Text(summary.UnrealizedPnl),
+        Text(summary.Initial),
+        Text(summary.Maintenance),
+        Text(summary.Available),
+        summary.MarginRatioPpm == long.MaxValue ? null : Rate(summary.MarginRatioPpm));
+
+    /// <summary>Every portfolio-margin scenario, in the engine's fixed order.</summary>
+    public static ScenarioView[] Scenarios(Engine engine)
+    {
+        var scenarios = engine.MarginScenarios;
+        var views = new ScenarioView[scenarios.Length];
+        for (int i = 0; i < views.Length; i++)
+        {
+            views[i] = Scenario(i, scenarios[i]);
+        }
+
+        return views;
+    }
+
+    /// <summary>A scenario in words, e.g. "-12%, volatility down" or "+200%, volatility up, P&amp;L weighted 0.08".</summary>
+    public static ScenarioView Scenario(int index, Scenario scenario)
+    {
+        string percent = (scenario.MovePpm / 10_000m).ToString("+0.##;-0.##;0", CultureInfo.InvariantCulture) + "%";
+        string volatility = scenario.Shock switch
+        {
+            VolShock.Down => "volatility down",
+            VolShock.Up => "volatility up",
+            _ => "volatility unchanged",
+        };
+        string description = scenario.Weight == 1.0
+            ? $"{percent}, {volatility}"
+            : $"{percent}, {volatility}, P&L weighted {scenario.Weight.ToString("0.####", CultureInfo.InvariantCulture)}";
+        return new ScenarioView(index, Rate(scenario.MovePpm), Word(scenario.Shock), scenario.Weight, description);
+    }
+
+    private static ScenarioView? ScenarioOrNull(ReadOnlySpan<Scenario> scenarios, int index) =>
+        index >= 0 && index < scenarios.Length ? Scenario(index, scenarios[index]) : null;
 }

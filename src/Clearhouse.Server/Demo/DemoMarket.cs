@@ -1,4 +1,5 @@
 using Clearhouse.Core.Engine;
+using Clearhouse.Core.Margin;
 using Clearhouse.Core.Numerics;
 using Clearhouse.Server.Genesis;
 using Clearhouse.Server.Sequencing;
@@ -8,18 +9,32 @@ namespace Clearhouse.Server.Demo;
 /// <summary>
 /// The demo market, on unless <c>--demo false</c>: every <see cref="ServerOptions.DemoTickMillis"/>
 /// it moves each underlying's price one random-walk step, which five simulated reporters sign and
-/// submit (<see cref="DemoOracle"/>: the index is the median of their reports), lets
-/// one market maker per underlying re-quote, and now and then lets a taker cross the spread.
-/// Its accounts are created and funded through commands at first start, like any client's, and
-/// found again after a restart (<see cref="DemoAccounts"/>).
+/// submit (<see cref="DemoOracle"/>: the index is the median of their reports, and a signed
+/// volatility surface gives the options their marks), lets one market maker per underlying
+/// re-quote its perpetual, futures and options, and now and then lets a taker cross the spread
+/// (futures and options) and a trader with an isolated perpetual position trade. The accounts use
+/// every margin mode: the BTC maker is on portfolio margin (<see cref="PortfolioMarginUnderlying"/>),
+/// the ETH maker and the taker on standard margin, the isolated trader isolates its
+/// <see cref="IsolatedInstrument"/> position. Its accounts are created and funded through commands
+/// at first start, like any client's, and found again after a restart (<see cref="DemoAccounts"/>).
 /// </summary>
 public sealed class DemoMarket(Sequencer sequencer, VenueGenesis genesis, ServerOptions options, TimeProvider clock, ILogger<DemoMarket> logger) : BackgroundService
 {
     public static readonly Money MakerFunding = Money.FromWhole(10_000_000);
     public static readonly Money TakerFunding = Money.FromWhole(1_000_000);
+    public static readonly Money IsolatedTraderFunding = Money.FromWhole(250_000);
 
     /// <summary>Chance per tick that the taker trades.</summary>
     public const double TakerChance = 0.35;
+
+    /// <summary>Chance per tick that the isolated trader trades.</summary>
+    public const double IsolatedTraderChance = 0.2;
+
+    /// <summary>The underlying whose market maker uses portfolio margin.</summary>
+    public const string PortfolioMarginUnderlying = "BTC";
+
+    /// <summary>The instrument the isolated trader holds an isolated position in.</summary>
+    public const string IsolatedInstrument = "BTC_USDC-PERPETUAL";
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -40,15 +55,22 @@ public sealed class DemoMarket(Sequencer sequencer, VenueGenesis genesis, Server
             var makers = new List<DemoMarketMaker>();
             foreach (var feed in feeds)
             {
-                makers.Add(new DemoMarketMaker(sequencer, await accounts.FindOrOpenAsync($"maker-{feed.Underlying}", MakerFunding, stoppingToken), feed.Underlying, logger));
+                int makerAccount = await accounts.FindOrOpenAsync($"maker-{feed.Underlying}", MakerFunding, stoppingToken);
+                var mode = feed.Underlying == PortfolioMarginUnderlying ? MarginMode.Portfolio : MarginMode.Standard;
+                await EnsureMarginModeAsync(makerAccount, mode, stoppingToken);
+                makers.Add(new DemoMarketMaker(sequencer, makerAccount, feed.Underlying, logger));
             }
 
             var taker = new DemoTaker(sequencer, await accounts.FindOrOpenAsync("taker", TakerFunding, stoppingToken), random, logger);
+            var isolatedTrader = new DemoIsolatedTrader(sequencer, await accounts.FindOrOpenAsync("isolated-trader", IsolatedTraderFunding, stoppingToken), IsolatedInstrument, random, logger);
+            await isolatedTrader.SetUpAsync(stoppingToken);
             logger.LogInformation(
-                "Demo market on: signed oracle reports (5 reporters per underlying) of a random walk every {Tick} ms, market makers on accounts {Makers}, taker on account {Taker}.",
+                "Demo market on: signed oracle reports (5 reporters per underlying) of a random walk every {Tick} ms, market makers on accounts {Makers}, taker on account {Taker} (standard margin), isolated {Instrument} trader on account {Isolated}.",
                 options.DemoTickMillis,
-                string.Join(", ", makers.Select(m => $"{m.AccountId} ({m.Underlying})")),
-                taker.AccountId);
+                string.Join(", ", makers.Select(m => $"{m.AccountId} ({m.Underlying}, {(m.Underlying == PortfolioMarginUnderlying ? "portfolio" : "standard")} margin)")),
+                taker.AccountId,
+                IsolatedInstrument,
+                isolatedTrader.AccountId);
 
             using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(options.DemoTickMillis), clock);
             bool first = true;
@@ -73,6 +95,11 @@ public sealed class DemoMarket(Sequencer sequencer, VenueGenesis genesis, Server
                 {
                     await taker.TradeAsync(stoppingToken);
                 }
+
+                if (random.NextDouble() < IsolatedTraderChance)
+                {
+                    await isolatedTrader.TradeAsync(stoppingToken);
+                }
             }
             while (await timer.WaitForNextTickAsync(stoppingToken));
         }
@@ -86,6 +113,22 @@ public sealed class DemoMarket(Sequencer sequencer, VenueGenesis genesis, Server
         {
             // The demo is a convenience: if it fails, say so and let the venue keep serving.
             logger.LogError(ex, "The demo market stopped.");
+        }
+    }
+
+    /// <summary>Puts a demo account in <paramref name="mode"/> unless it already is (a restarted demo finds it so).</summary>
+    private async Task EnsureMarginModeAsync(int accountId, MarginMode mode, CancellationToken ct)
+    {
+        var current = await sequencer.QueryAsync(e => e.TryGetAccount(accountId, out var account) ? account.MarginMode : MarginMode.Standard, ct);
+        if (current == mode)
+        {
+            return;
+        }
+
+        var result = await sequencer.SubmitAsync(new SetMarginMode(accountId, mode), ct);
+        if (!result.IsAccepted)
+        {
+            logger.LogWarning("Demo account {Account}: could not switch to {Mode} margin ({Reason}).", accountId, mode, result.Reason);
         }
     }
 }

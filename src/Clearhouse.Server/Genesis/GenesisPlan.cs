@@ -18,8 +18,8 @@ public sealed record GenesisUnderlying(string Underlying, Price TickSize, Quanti
 /// The commands that bring an empty venue to life: list a perpetual and the next quarterly futures
 /// for each underlying, European calls and puts on the first quarterly at
 /// <see cref="StrikesPerSide"/> strikes each side of the initial index (spaced by the underlying's
-/// strike step), then set each underlying's first index price. Options are listed so that they
-/// carry marks from the volatility surface; they do not trade until the options margin engine. Which quarters those are
+/// strike step), then set each underlying's first index price. Options trade once they have a mark,
+/// which comes from the underlying's volatility surface (published by its oracle). Which quarters those are
 /// depends on today's date, which is why this lives in the server and not in Core: the commands it
 /// produces are what the journal records, so replay does not depend on the date it runs.
 /// </summary>

@@ -23,6 +23,9 @@ public static class HomePage
         <li><code>POST /api/accounts</code> &mdash; open an account</li>
         <li><code>POST /api/accounts/{id}/deposit</code>, <code>POST /api/accounts/{id}/withdraw</code> &mdash; <code>{"amount":"1000"}</code></li>
         <li><code>GET /api/accounts/{id}</code> &mdash; balances, margin, positions, open orders</li>
+        <li><code>GET /api/accounts/{id}/margin</code> &mdash; margin report: cross figures, each position's part, portfolio binding scenarios, isolated positions (<code>docs/margin.md</code>)</li>
+        <li><code>POST /api/accounts/{id}/margin-mode</code> &mdash; <code>{"mode":"portfolio"}</code> or <code>standard</code>; <code>POST /api/accounts/{id}/isolated</code> &mdash; <code>{"instrument":"BTC_USDC-PERPETUAL","isolated":true}</code>; <code>POST /api/accounts/{id}/isolated/transfer</code> &mdash; <code>{"instrument":"BTC_USDC-PERPETUAL","amount":"500"}</code> (negative: out)</li>
+        <li><a href="/api/margin/scenarios"><code>GET /api/margin/scenarios</code></a> &mdash; the portfolio-margin stress scenarios</li>
         <li><code>POST /api/orders</code> &mdash; place; <code>POST /api/orders/{id}/amend</code>; <code>DELETE /api/orders/{id}?accountId=</code>; <code>DELETE /api/orders?accountId=&amp;instrument=</code></li>
         <li><a href="/api/blocks/latest"><code>GET /api/blocks/latest</code></a>, <code>GET /api/blocks/{height}</code>, <a href="/api/blocks?from=1&amp;limit=10"><code>GET /api/blocks?from=H&amp;limit=N</code></a> &mdash; sealed block headers</li>
         <li><code>GET /api/accounts/{id}/proof</code> &mdash; the account's Merkle proof against the latest block, checkable offline (<code>docs/proofs.md</code>)</li>

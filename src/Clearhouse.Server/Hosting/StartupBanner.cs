@@ -23,7 +23,7 @@ public static class StartupBanner
                   Instruments: {Instruments}
                   Demo market: {Demo}
                   Data: {Data}
-                  Endpoints: GET / · GET /health · GET /api/instruments · GET /api/book/{{instrument}} · /api/accounts · /api/orders · /api/blocks · /api/accounts/{{id}}/proof (docs/native-api.md)
+                  Endpoints: GET / · GET /health · GET /api/instruments · GET /api/book/{{instrument}} · /api/accounts · /api/accounts/{{id}}/margin · /api/orders · /api/blocks · /api/accounts/{{id}}/proof (docs/native-api.md)
                   The API is UNAUTHENTICATED and bound to loopback only; authentication arrives with the API issue.
                 """,
                 string.Join(", ", addresses),
