@@ -1413,8 +1413,21 @@ public sealed class Engine : IMatchListener
             AdjustOrderAggregates(ref hypothetical, old, -1);
         }
 
+        var withoutOrder = hypothetical;
         var added = new RestingOrder { Side = side, Price = price, Remaining = amount };
         AdjustOrderAggregates(ref hypothetical, added, +1);
+
+        // The loss of orders priced through the mark is taken per side on the aggregates (margin never
+        // walks the book), so the account's other orders on that side priced better than the mark would
+        // offset this one's loss, or this one, priced better, theirs. But this order may fill at once and
+        // lock its loss in whatever else rests: it counts on its own, in full, never netted. (The
+        // aggregate's change is at most that, so the correction is never negative.)
+        var mark = instrument.MarkPrice;
+        var ownLoss = side == Side.Buy
+            ? StandardMargin.OrderNotional(side, price, amount) - Notional.Of(mark, amount, Rounding.Floor)
+            : Notional.Of(mark, amount, Rounding.Ceiling) - StandardMargin.OrderNotional(side, price, amount);
+        var aggregated = StandardMargin.AdverseOrderCost(hypothetical, mark) - StandardMargin.AdverseOrderCost(withoutOrder, mark);
+        var unoffsetLoss = Money.Max(Money.Zero, ownLoss) - aggregated;
 
         var fee = mayTake && instrument.Spec.TakerFeePpm > 0
             ? Notional.Of(price, amount, Rounding.Ceiling).MultiplyPpm(instrument.Spec.TakerFeePpm, Rounding.Ceiling)
@@ -1425,7 +1438,8 @@ public sealed class Engine : IMatchListener
         {
             var before = margin.Isolated(instrument, current);
             var after = margin.Isolated(instrument, hypothetical);
-            if (after.Initial <= before.Initial)
+            var afterInitial = after.Initial + unoffsetLoss;
+            if (afterInitial <= before.Initial)
             {
                 return RejectReason.None;
             }
@@ -1435,7 +1449,7 @@ public sealed class Engine : IMatchListener
                 return RejectReason.OracleStaleRiskReducingOnly;
             }
 
-            var shortfall = after.Initial + fee - after.Equity;
+            var shortfall = afterInitial + fee - after.Equity;
             if (!shortfall.IsPositive)
             {
                 return RejectReason.None;
@@ -1454,7 +1468,8 @@ public sealed class Engine : IMatchListener
         {
             var before = margin.Cross(account);
             var after = margin.Cross(account, instrument.Id, hypothetical);
-            if (after.Initial <= before.Initial)
+            var afterInitial = after.Initial + unoffsetLoss;
+            if (afterInitial <= before.Initial)
             {
                 return RejectReason.None;
             }
@@ -1464,12 +1479,12 @@ public sealed class Engine : IMatchListener
                 return RejectReason.OracleStaleRiskReducingOnly;
             }
 
-            return after.Initial + fee <= after.Equity ? RejectReason.None : RejectReason.InsufficientMargin;
+            return afterInitial + fee <= after.Equity ? RejectReason.None : RejectReason.InsufficientMargin;
         }
 
         // Standard margin is a sum over positions: only this position's part changes.
         var positionBefore = margin.StandardInitial(instrument, current);
-        var positionAfter = margin.StandardInitial(instrument, hypothetical);
+        var positionAfter = margin.StandardInitial(instrument, hypothetical) + unoffsetLoss;
         if (positionAfter <= positionBefore)
         {
             return RejectReason.None;

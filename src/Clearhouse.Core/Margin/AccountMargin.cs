@@ -23,6 +23,7 @@ internal sealed class AccountMargin
     private readonly PortfolioMarginParameters portfolio;
     private readonly Scenario[] scenarios;
     private readonly double[] futureRow;
+    private readonly double[] linearMoves;
     private double[] worst = [];
     private double[] held = [];
     private long[] grossWorstUnits = [];
@@ -43,6 +44,18 @@ internal sealed class AccountMargin
         this.portfolio = portfolio;
         scenarios = portfolio.BuildScenarios();
         futureRow = new double[scenarios.Length];
+
+        // A future's scenario P&L per contract is mark × w × m. For a tail, w = range / |m|, so w × m is
+        // ±range exactly; taken as the product of two rounded doubles it can come out one ulp above
+        // the core's extreme move (+300%: 0.0533… × 3 × mark), which the round-up turned into a micro
+        // more and a tail reported as binding for a linear position. So w × m is formed once, exactly.
+        linearMoves = new double[scenarios.Length];
+        for (int s = 0; s < scenarios.Length; s++)
+        {
+            int movePpm = scenarios[s].MovePpm;
+            int weightedPpm = Math.Abs(movePpm) > portfolio.PriceRangePpm ? Math.Sign(movePpm) * portfolio.PriceRangePpm : movePpm;
+            linearMoves[s] = weightedPpm / 1_000_000.0;
+        }
     }
 
     public int ScenarioCount => scenarios.Length;
@@ -254,7 +267,7 @@ internal sealed class AccountMargin
             double markMicros = mark.Micros;
             for (int s = 0; s < count; s++)
             {
-                futureRow[s] = scenarios[s].Weight * (markMicros * scenarios[s].Move);
+                futureRow[s] = markMicros * linearMoves[s];
             }
 
             row = futureRow;
@@ -447,7 +460,7 @@ internal sealed class AccountMargin
 
         double perContract = instrument.Kind == InstrumentKind.Option
             ? instrument.RiskGrid[scenario]
-            : scenarios[scenario].Weight * (mark.Micros * scenarios[scenario].Move);
+            : mark.Micros * linearMoves[scenario];
         double loss = -(size.Units / UnitsPerContract) * perContract;
         return new Money((long)Math.Ceiling(Math.Clamp(loss, -4e18, 4e18)));
     }
