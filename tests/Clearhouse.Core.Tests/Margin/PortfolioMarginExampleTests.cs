@@ -36,7 +36,8 @@ public class PortfolioMarginExampleTests
         Assert.Equal(Money.Zero, risk.ConcentrationAddOn);
         Assert.Equal(Money.FromWhole(16_000), risk.Initial);
         Assert.Equal(Money.FromWhole(12_800), risk.Maintenance);
-        Assert.Equal(-160_000, risk.Scenario.MovePpm);
+        Assert.Equal(0, risk.BindingScenario); // −16% with volatility down: the first of the tied −16% scenarios
+        Assert.Equal(new Scenario(-160_000, VolShock.Down, 1.0), risk.Scenario);
         Assert.Equal(risk.Scenario, o.Engine.MarginScenarios[risk.BindingScenario]);
         Assert.Equal(-160_000, o.Engine.MarginScenarios[risk.MaintenanceBindingScenario].MovePpm);
 
