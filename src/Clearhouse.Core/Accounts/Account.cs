@@ -3,20 +3,29 @@ using Clearhouse.Core.Numerics;
 namespace Clearhouse.Core.Accounts;
 
 /// <summary>
-/// A trading account: its cash in the ledger and its positions by instrument. Positions live in
-/// an array indexed by instrument id; <see cref="ActiveInstruments"/> lists the instruments with
-/// a position or open orders, so margin work is proportional to what the account holds, not to
-/// how many instruments are listed.
+/// A trading account: its cash in the ledger and its positions by instrument. Positions are
+/// stored compactly, sorted by instrument id (an account holds a handful of the venue's possibly
+/// thousands of instruments, so neither memory nor a margin pass should scale with the listing);
+/// <see cref="ActiveInstruments"/> lists the instruments with a position or open orders, so margin
+/// work is proportional to what the account holds.
 /// </summary>
+/// <remarks>
+/// A <c>ref</c> from <see cref="PositionIn"/> stays valid until the next <see cref="PositionIn"/> of
+/// an instrument the account has never held (which may move the others): use it at once.
+/// </remarks>
 public sealed class Account
 {
+    private int[] positionIds;
     private Position[] positions;
+    private int positionCount;
     private int[] active = new int[4];
 
-    internal Account(int id, int instrumentCapacity)
+    internal Account(int id, int expectedPositions = 4)
     {
         Id = id;
-        positions = new Position[Math.Max(4, instrumentCapacity)];
+        int capacity = Math.Clamp(expectedPositions, 2, 8);
+        positionIds = new int[capacity];
+        positions = new Position[capacity];
     }
 
     public int Id { get; }
@@ -36,15 +45,47 @@ public sealed class Account
 
     public ReadOnlySpan<int> ActiveInstruments => active.AsSpan(0, ActiveCount);
 
+    /// <summary>The account's position in an instrument, created empty the first time.</summary>
     public ref Position PositionIn(int instrumentId)
     {
-        if (instrumentId >= positions.Length)
+        int at = Find(instrumentId);
+        if (at < 0)
         {
-            Array.Resize(ref positions, Math.Max(instrumentId + 1, positions.Length * 2));
+            at = ~at;
+            if (positionCount == positions.Length)
+            {
+                Array.Resize(ref positions, positions.Length * 2);
+                Array.Resize(ref positionIds, positionIds.Length * 2);
+            }
+
+            Array.Copy(positions, at, positions, at + 1, positionCount - at);
+            Array.Copy(positionIds, at, positionIds, at + 1, positionCount - at);
+            positions[at] = default;
+            positionIds[at] = instrumentId;
+            positionCount++;
         }
 
-        return ref positions[instrumentId];
+        return ref positions[at];
     }
+
+    /// <summary>Instruments with a stored position (possibly flat but carrying realized PnL or a margin mode), ascending.</summary>
+    public ReadOnlySpan<int> StoredInstruments => positionIds.AsSpan(0, positionCount);
+
+    /// <summary>A read-only view of the account's position in an instrument (an empty one when it has none), without copying it.</summary>
+    public ref readonly Position Peek(int instrumentId)
+    {
+        int at = Find(instrumentId);
+        if (at < 0)
+        {
+            return ref Empty;
+        }
+
+        return ref positions[at];
+    }
+
+    private static readonly Position Empty;
+
+    private int Find(int instrumentId) => Array.BinarySearch(positionIds, 0, positionCount, instrumentId);
 
     internal void Restore(Money cash, int openOrderCount)
     {
@@ -52,7 +93,11 @@ public sealed class Account
         OpenOrderCount = openOrderCount;
     }
 
-    public Position GetPosition(int instrumentId) => instrumentId < positions.Length ? positions[instrumentId] : default;
+    public Position GetPosition(int instrumentId)
+    {
+        int at = Find(instrumentId);
+        return at >= 0 ? positions[at] : default;
+    }
 
     /// <summary>Marks an instrument as held; idempotent. True when it was not held before.</summary>
     internal bool Activate(int instrumentId)
@@ -86,7 +131,8 @@ public sealed class Account
     /// <summary>Forgets an instrument once the account has neither a position nor orders in it. True when it was forgotten now.</summary>
     internal bool DeactivateIfIdle(int instrumentId)
     {
-        if (instrumentId >= positions.Length || !positions[instrumentId].IsFlatAndIdle)
+        int at = Find(instrumentId);
+        if (at >= 0 && !positions[at].IsFlatAndIdle)
         {
             return false;
         }

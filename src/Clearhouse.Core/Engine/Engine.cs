@@ -261,14 +261,14 @@ public sealed class Engine : IMatchListener
         margin.UseMarks(markCache);
         try
         {
-            foreach (int accountId in underlying.Exposure.Members)
+            foreach (int accountId in underlying.Exposure.MemberSpan)
             {
                 var account = accounts[accountId - 1];
-                var cross = margin.Cross(account);
+                var cross = margin.Health(account);
                 output.Add(new AccountHealth(accountId, 0, cross.Equity, cross.Maintenance));
                 foreach (int instrumentId in account.ActiveInstruments)
                 {
-                    var position = account.GetPosition(instrumentId);
+                    ref readonly var position = ref account.Peek(instrumentId);
                     var instrument = instruments[instrumentId - 1];
                     if (position.Isolated && instrument.Underlying == underlying)
                     {
@@ -368,7 +368,7 @@ public sealed class Engine : IMatchListener
 
     internal Account RestoreAccount()
     {
-        var account = new Account(accounts.Count + 1, instruments.Count + 1);
+        var account = new Account(accounts.Count + 1);
         accounts.Add(account);
         dirtyAccounts.Mark(account.Id);
         return account;
@@ -389,7 +389,7 @@ public sealed class Engine : IMatchListener
 
     private RejectReason Open()
     {
-        var account = new Account(accounts.Count + 1, instruments.Count + 1);
+        var account = new Account(accounts.Count + 1);
         accounts.Add(account);
         dirtyAccounts.Mark(account.Id);
         ref var e = ref Emit(EventKind.AccountCreated);

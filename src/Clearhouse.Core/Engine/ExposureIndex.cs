@@ -13,6 +13,9 @@ public sealed class ExposureIndex
 
     public IReadOnlyList<int> Members => members;
 
+    /// <summary>The members without an enumerator (valid until the index next changes).</summary>
+    public ReadOnlySpan<int> MemberSpan => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(members);
+
     public int Count => members.Count;
 
     public bool Contains(int accountId) => accountId < countByAccount.Length && countByAccount[accountId] > 0;

@@ -38,6 +38,7 @@ public sealed record InstrumentTerms
         ExpiryDate = expiryDate;
         Strike = strike;
         Right = right;
+        Name = InstrumentName.Format(this);
     }
 
     /// <summary>Underlying currency code, upper-case letters and digits, e.g. <c>BTC</c>.</summary>
@@ -57,7 +58,8 @@ public sealed record InstrumentTerms
     public long ExpiryMicros => ExpiryDate is { } date ? UnixMicros.AtHour(date, ExpiryHourUtc) : 0;
 
     /// <summary>The Deribit-style linear name, e.g. <c>BTC_USDC-27MAR26-100000-C</c>.</summary>
-    public string Name => InstrumentName.Format(this);
+    /// <remarks>Formatted once, in the constructor (names are read on every report and API answer); a function of the other fields, so equality is unaffected.</remarks>
+    public string Name { get; }
 
     public static InstrumentTerms Perpetual(string underlying) => Create(underlying, InstrumentKind.Perpetual, null, Price.Zero, OptionRight.None);
 

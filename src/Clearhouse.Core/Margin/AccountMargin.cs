@@ -74,6 +74,9 @@ internal sealed class AccountMargin
     /// <summary>The cross figures of an account as it stands.</summary>
     public MarginSummary Cross(Account account) => Compute(account, 0, default, null);
 
+    /// <summary>Equity and maintenance only (initial left at zero): what a health check needs, for less work.</summary>
+    public MarginSummary Health(Account account) => Compute(account, 0, default, null, maintenanceOnly: true);
+
     /// <summary>One cross position's standard initial requirement (with its orders): tiered for futures, Deribit's rule for options.</summary>
     public Money StandardInitial(Instrument instrument, in Position position)
     {
@@ -120,7 +123,7 @@ internal sealed class AccountMargin
         return new MarginReport(account.Id, account.MarginMode, cross, builder.Positions, builder.Portfolio, isolated);
     }
 
-    private MarginSummary Compute(Account account, int overrideId, in Position overridePosition, ReportBuilder? report)
+    private MarginSummary Compute(Account account, int overrideId, in Position overridePosition, ReportBuilder? report, bool maintenanceOnly = false)
     {
         bool portfolioMode = account.MarginMode == MarginMode.Portfolio;
         var cash = account.Cash;
@@ -128,36 +131,36 @@ internal sealed class AccountMargin
         var equity = Money.Zero;
         var initial = Money.Zero;
         var maintenance = Money.Zero;
-        bool overrideSeen = overrideId == 0;
         var active = account.ActiveInstruments;
-        for (int i = 0; i <= active.Length; i++)
+        bool overridePending = overrideId != 0;
+        int next = 0;
+        while (true)
         {
+            // The account's instruments in id order, the hypothetical one in its place, so that
+            // scenario sums run in the same order whatever is being tried.
             int id;
-            Position position;
-            if (i < active.Length)
-            {
-                id = active[i];
-                if (id == overrideId)
-                {
-                    position = overridePosition;
-                    overrideSeen = true;
-                }
-                else
-                {
-                    position = account.GetPosition(id);
-                }
-            }
-            else if (!overrideSeen)
+            bool isOverride = false;
+            if (overridePending && (next >= active.Length || active[next] >= overrideId))
             {
                 id = overrideId;
-                position = overridePosition;
+                isOverride = true;
+                overridePending = false;
+                if (next < active.Length && active[next] == overrideId)
+                {
+                    next++;
+                }
+            }
+            else if (next < active.Length)
+            {
+                id = active[next++];
             }
             else
             {
                 break;
             }
 
-            var actual = id == overrideId ? account.GetPosition(id) : position;
+            ref readonly var actual = ref account.Peek(id);
+            ref readonly var position = ref isOverride ? ref overridePosition : ref actual;
             if (actual.Isolated)
             {
                 // Its cash is its own: take it out of the cross balance, whatever the hypothetical holds.
@@ -180,7 +183,11 @@ internal sealed class AccountMargin
             if (portfolioMode)
             {
                 balance += position.OpenCost;
-                initial += StandardMargin.AdverseOrderCost(position, mark);
+                if (!maintenanceOnly)
+                {
+                    initial += StandardMargin.AdverseOrderCost(position, mark);
+                }
+
                 Accumulate(instrument, position, mark);
                 report?.Positions.Add(new PositionMargin(id, instrument.Name, position.Size, mark, value, value - position.OpenCost, Money.Zero, Money.Zero, false));
                 continue;
@@ -193,14 +200,14 @@ internal sealed class AccountMargin
                 var terms = instrument.Spec.Terms;
                 var index = instrument.Underlying.IndexPrice;
                 balance += position.Size.IsPositive ? value : position.OpenCost;
-                positionInitial = OptionMargin.Initial(position, terms.Right, terms.Strike, index, mark, optionRates);
+                positionInitial = maintenanceOnly ? Money.Zero : OptionMargin.Initial(position, terms.Right, terms.Strike, index, mark, optionRates);
                 positionMaintenance = OptionMargin.Maintenance(position, terms.Right, index, mark, optionRates);
             }
             else
             {
                 var tiers = instrument.Spec.Tiers;
                 balance += position.OpenCost;
-                positionInitial = StandardMargin.Initial(position, mark, tiers);
+                positionInitial = maintenanceOnly ? Money.Zero : StandardMargin.Initial(position, mark, tiers);
                 positionMaintenance = StandardMargin.Maintenance(position, mark, tiers);
             }
 
@@ -345,7 +352,7 @@ internal sealed class AccountMargin
                 report.Portfolio.Add(new UnderlyingRisk(
                     UnderlyingName(u),
                     worstLoss.IsZero ? -1 : binding,
-                    binding >= 0 ? scenarios[binding] : default,
+                    binding >= 0 && !worstLoss.IsZero ? scenarios[binding] : default,
                     worstLoss,
                     shortAddOnWorst,
                     concentrationWorst,

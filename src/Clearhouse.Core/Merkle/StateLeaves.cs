@@ -81,7 +81,7 @@ public static class StateLeaves
         w.Int(account.OpenOrderCount);
         w.Byte((byte)account.MarginMode);
         int positions = 0;
-        for (int id = 1; id <= engine.Instruments.Count; id++)
+        foreach (int id in account.StoredInstruments)
         {
             if (!account.GetPosition(id).Equals(default(Position)))
             {
@@ -90,7 +90,7 @@ public static class StateLeaves
         }
 
         w.Int(positions);
-        for (int id = 1; id <= engine.Instruments.Count; id++)
+        foreach (int id in account.StoredInstruments)
         {
             var p = account.GetPosition(id);
             if (p.Equals(default(Position)))

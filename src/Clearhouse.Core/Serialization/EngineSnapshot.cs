@@ -72,7 +72,7 @@ public static class EngineSnapshot
                 w.Int(active);
             }
 
-            for (int instrumentId = 1; instrumentId <= engine.Instruments.Count; instrumentId++)
+            foreach (int instrumentId in account.StoredInstruments)
             {
                 var p = account.GetPosition(instrumentId);
                 if (p.Equals(default(Position)))
