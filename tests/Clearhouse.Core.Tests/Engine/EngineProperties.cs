@@ -308,8 +308,10 @@ public class EngineProperties
             foreach (var instrument in Fast.Instruments)
             {
                 // Long open interest = short open interest = Σ positive positions.
-                long longs = 0;
-                long shorts = 0;
+                // The insurance fund's takeovers count too.
+                long fundSize = ledger.Insurance.GetPosition(instrument.Id).Size.Units;
+                long longs = Math.Max(fundSize, 0);
+                long shorts = Math.Max(-fundSize, 0);
                 for (int a = 1; a <= Fast.AccountCount; a++)
                 {
                     Fast.TryGetAccount(a, out var account);
