@@ -213,8 +213,6 @@ public sealed partial class Engine
     {
         var account = accounts[key.AccountId - 1];
         bool isolated = key.InstrumentId != 0;
-        CancelOrdersInScope(account, key.InstrumentId);
-
         var summary = Scope(account, key.InstrumentId);
         int chosen = ChoosePosition(account, key.InstrumentId);
         if (chosen == 0)
@@ -227,13 +225,24 @@ public sealed partial class Engine
             return false;
         }
 
-        // Due only below maintenance (equal is not liquidatable): each step re-checks, so every step's proof stands alone.
+        // Due only below maintenance (equal is not liquidatable): each step re-checks, so every
+        // step's proof stands alone. Cancelling orders changes neither equity nor maintenance.
         if (summary.Equity >= summary.Maintenance)
         {
             return false;
         }
 
         var instrument = instruments[chosen - 1];
+
+        // Never liquidate on a price the venue does not trust: a stale oracle holds the step (the
+        // account stays queued) until reports resume.
+        if (instrument.Underlying.Oracle is not null && instrument.Underlying.StatusAt(now) == Oracles.OracleStatus.Stale)
+        {
+            return true;
+        }
+
+        CancelOrdersInScope(account, key.InstrumentId);
+        summary = Scope(account, key.InstrumentId);
         var position = account.GetPosition(chosen);
         var mark = instrument.MarkPrice;
         var bankruptcy = LiquidationRules.BankruptcyPrice(position.Size, mark, summary.Equity);
