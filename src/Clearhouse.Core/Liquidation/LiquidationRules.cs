@@ -74,7 +74,7 @@ public static class LiquidationRules
     public static double AdlKey(Quantity size, Money openCost, Price mark, Money equity)
     {
         double units = Math.Abs((double)size.Units);
-        double entry = Math.Abs((double)openCost.Micros) / units;
+        double entry = Math.Abs((double)openCost.Micros) * Quantity.Scale / units; // micros per contract, like the mark
         double markMicros = mark.Micros;
         double pnlFactor = size.IsPositive ? markMicros / entry : entry / markMicros;
         double notional = markMicros * units / Quantity.Scale;
