@@ -126,7 +126,27 @@ public sealed partial class Engine
             CheckAccount(account);
         }
 
-        // Newly found accounts join the queue in a canonical order, whatever order the checks ran in.
+        QueueNewlyUnhealthy();
+        if (liquidationQueue.Count > 0)
+        {
+            DrainLiquidations();
+
+            // The steps traded against other accounts: resting orders they filled, positions they deleveraged at the
+            // bankruptcy price. Those accounts are checked too, so that one the drain left below maintenance — or below
+            // zero with nothing left to close, which no later mark move would ever find — is queued for the next command.
+            newlyUnhealthy.Clear();
+            foreach (var account in fillAccounts)
+            {
+                CheckAccount(account);
+            }
+
+            QueueNewlyUnhealthy();
+        }
+    }
+
+    /// <summary>Newly found accounts join the queue in a canonical order, whatever order the checks ran in.</summary>
+    private void QueueNewlyUnhealthy()
+    {
         newlyUnhealthy.Sort();
         foreach (var key in newlyUnhealthy)
         {
@@ -137,11 +157,6 @@ public sealed partial class Engine
                 e.AccountId = key.AccountId;
                 e.InstrumentId = key.InstrumentId;
             }
-        }
-
-        if (liquidationQueue.Count > 0)
-        {
-            DrainLiquidations();
         }
     }
 
@@ -217,32 +232,53 @@ public sealed partial class Engine
         int chosen = ChoosePosition(account, key.InstrumentId);
         if (chosen == 0)
         {
-            if (!isolated && summary.Equity.IsNegative)
+            if (summary.Equity.IsNegative)
             {
-                CoverRemainingDeficit(account, -summary.Equity);
+                // Nothing left to close but a deficit (a position closed against it by auto-deleveraging, say): its
+                // orders go, so that an isolated position left flat is released and the fund covers what it lost,
+                // and the fund covers what a cross account still owes.
+                CancelOrdersInScope(account, key.InstrumentId);
+                var left = Scope(account, key.InstrumentId).Equity;
+                if (!isolated && left.IsNegative)
+                {
+                    CoverRemainingDeficit(account, -left);
+                }
             }
 
             return false;
         }
 
         // Due only below maintenance (equal is not liquidatable): each step re-checks, so every
-        // step's proof stands alone. Cancelling orders changes neither equity nor maintenance.
+        // step's proof stands alone.
+        if (summary.Equity >= summary.Maintenance)
+        {
+            return false;
+        }
+
+        // Never liquidate on a price the venue does not trust: a stale oracle holds the step (the
+        // account stays queued) until reports resume.
+        if (IsStale(instruments[chosen - 1]))
+        {
+            return true;
+        }
+
+        // Cancelling orders changes neither equity nor maintenance at given marks, but the mark of a future or
+        // perpetual follows its book, of which the account's own orders were part: decide again on the marks as
+        // they now stand, so that the proof is of a step that was due and of the position the rules choose.
+        CancelOrdersInScope(account, key.InstrumentId);
+        summary = Scope(account, key.InstrumentId);
+        chosen = ChoosePosition(account, key.InstrumentId);
         if (summary.Equity >= summary.Maintenance)
         {
             return false;
         }
 
         var instrument = instruments[chosen - 1];
-
-        // Never liquidate on a price the venue does not trust: a stale oracle holds the step (the
-        // account stays queued) until reports resume.
-        if (instrument.Underlying.Oracle is not null && instrument.Underlying.StatusAt(now) == Oracles.OracleStatus.Stale)
+        if (IsStale(instrument))
         {
             return true;
         }
 
-        CancelOrdersInScope(account, key.InstrumentId);
-        summary = Scope(account, key.InstrumentId);
         var position = account.GetPosition(chosen);
         var mark = instrument.MarkPrice;
         var bankruptcy = LiquidationRules.BankruptcyPrice(position.Size, mark, summary.Equity);
@@ -349,6 +385,9 @@ public sealed partial class Engine
         return anyLeft && after.Equity < after.Maintenance;
     }
 
+    private bool IsStale(Instrument instrument) =>
+        instrument.Underlying.Oracle is not null && instrument.Underlying.StatusAt(now) == Oracles.OracleStatus.Stale;
+
     private MarginSummary Scope(Account account, int isolatedInstrumentId) =>
         isolatedInstrumentId == 0
             ? margin.Cross(account)
@@ -419,25 +458,62 @@ public sealed partial class Engine
         long direction = liquidatedSide == Side.Sell ? 1 : -1;
         var lot = instrument.Spec.MinAmount;
 
-        // Exposure: |held + direction × q| × mark ≤ limit.
-        long limitUnits = mark.IsPositive
-            ? FixedMath.MulDiv(config.BackstopMaxNotionalPerInstrumentMicros, Quantity.Scale, mark.Micros, Rounding.Floor)
+        // Exposure: |held + direction × q| × mark ≤ limit. In 128 bits: at a low mark, or with a large fund and a
+        // small loss per contract, the room in units can exceed a long; it is only ever compared with `wanted`.
+        // Both quotients are of non-negative numbers, so truncation is the floor.
+        Int128 limitUnits = mark.IsPositive
+            ? (Int128)config.BackstopMaxNotionalPerInstrumentMicros * Quantity.Scale / mark.Micros
             : 0;
-        long room = direction > 0 ? limitUnits - held : limitUnits + held;
-        long take = Math.Clamp(room, 0, wanted.Units);
+        Int128 room = direction > 0 ? limitUnits - held : limitUnits + held;
+        long take = (long)Int128.Clamp(room, 0, wanted.Units);
 
         // Floor: the takeover's immediate loss (bankruptcy price beyond the mark) must leave the fund at or above its floor.
+        // The fill itself rounds against the fund by less than two micros (it pays the notional rounded up, or receives it
+        // rounded down, and its position is valued rounded down): the exact change is checked, and where the rounding would
+        // take it past the floor, two micros of headroom are kept back for it, which always suffices.
         long lossPerContract = direction > 0 ? bankruptcy.Micros - mark.Micros : mark.Micros - bankruptcy.Micros;
+        long headroom = take > 0 ? margin.Cross(fund).Equity.Micros - config.InsuranceFloorMicros : 0;
         if (lossPerContract > 0)
         {
-            var fundEquity = margin.Cross(fund).Equity;
-            long headroom = fundEquity.Micros - config.InsuranceFloorMicros;
-            long affordable = headroom <= 0 ? 0 : FixedMath.MulDiv(headroom, Quantity.Scale, lossPerContract, Rounding.Floor);
-            take = Math.Min(take, affordable);
+            take = Affordable(take, headroom, lossPerContract, lot);
+            if (take > 0 && TakeoverEquityChange(held, direction, new Quantity(take), bankruptcy, mark) < -headroom)
+            {
+                take = Affordable(take, headroom - 2, lossPerContract, lot);
+            }
+        }
+        else
+        {
+            take -= take % lot.Units;
+
+            // At no loss per contract that rounding alone can still cost a micro: not when the fund is at (or below) its floor.
+            if (take > 0 && headroom < 2 && TakeoverEquityChange(held, direction, new Quantity(take), bankruptcy, mark) < Math.Min(0, -headroom))
+            {
+                take = 0;
+            }
         }
 
-        take -= take % lot.Units;
         return new Quantity(take);
+    }
+
+    /// <summary>At most <paramref name="take"/> units whose loss at <paramref name="lossPerContract"/> stays within <paramref name="headroom"/>, in whole lots.</summary>
+    private static long Affordable(long take, long headroom, long lossPerContract, Quantity lot)
+    {
+        Int128 affordable = headroom <= 0 ? 0 : (Int128)headroom * Quantity.Scale / lossPerContract;
+        take = (long)Int128.Min(take, affordable);
+        return take - (take % lot.Units);
+    }
+
+    /// <summary>
+    /// What taking over <paramref name="quantity"/> at <paramref name="price"/> does to the fund's equity, exactly: the
+    /// cash leg of the fill (a buyer pays the notional rounded up, a seller receives it rounded down) and the change in
+    /// its position's value at the mark (rounded down, as in <see cref="StandardMargin.PositionValue"/>).
+    /// </summary>
+    private static long TakeoverEquityChange(long held, long direction, Quantity quantity, Price price, Price mark)
+    {
+        long cash = direction > 0 ? -Notional.Of(price, quantity, Rounding.Ceiling).Micros : Notional.Of(price, quantity, Rounding.Floor).Micros;
+        long before = StandardMargin.PositionValue(mark, new Quantity(held)).Micros;
+        long after = StandardMargin.PositionValue(mark, new Quantity(held + (direction * quantity.Units))).Micros;
+        return cash + after - before;
     }
 
     private void AutoDeleverage(Account bankrupt, Instrument instrument, Side side, Price bankruptcy, Quantity remaining, LiquidationProof proof, int proofIndex)

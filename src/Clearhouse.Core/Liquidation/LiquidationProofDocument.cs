@@ -178,6 +178,11 @@ public sealed class LiquidationProofDocument
             throw new FormatException($"Unsupported proof version '{Version}' (expected {CurrentVersion}).");
         }
 
+        if (StepPpm is <= 0 or > 1_000_000 || FullCloseNotionalMicros < 0)
+        {
+            throw new FormatException($"Step rules out of range: {StepPpm} ppm per step, full close up to {FullCloseNotionalMicros} micros of notional.");
+        }
+
         return new LiquidationProof
         {
             Sequence = Sequence,
@@ -219,6 +224,12 @@ public sealed class LiquidationProofDocument
         }
 
         var spec = new InstrumentSpec(terms, Price.FromDecimal(Parse(p.TickSize)), Quantity.FromDecimal(Parse(p.MinAmount)), p.MakerFeePpm, p.TakerFeePpm, MarginTiers.Create(tiers), p.MarketProtectionPpm);
+        if (!spec.TryValidate(out string? specError))
+        {
+            // A spec the venue could never have listed (a lot of zero would divide by zero in the step rules).
+            throw new FormatException($"{p.Instrument}: {specError}");
+        }
+
         return new ProofPosition(
             p.InstrumentId,
             spec,

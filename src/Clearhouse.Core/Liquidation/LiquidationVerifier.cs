@@ -115,6 +115,13 @@ public static class LiquidationVerifier
                 return new(false, "An isolated liquidation must list exactly its isolated position.");
             }
 
+            // The proof's cash is the isolated position's collateral: the two must agree, or a proof could claim one and be judged on the other.
+            var collateral = account.GetPosition(isolatedId).IsolatedCash;
+            if (collateral != proof.Cash)
+            {
+                return new(false, $"The cash of an isolated liquidation is its position's collateral {collateral}, not {proof.Cash}.");
+            }
+
             summary = margin.Isolated(instrumentList[isolatedId - 1], account.GetPosition(isolatedId));
         }
         else
