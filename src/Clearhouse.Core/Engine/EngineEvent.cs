@@ -55,7 +55,7 @@ public enum EventKind : byte
     /// <summary>The insurance fund covered what a liquidated account still owed after its positions were closed.</summary>
     InsuranceDeficitCovered = 27,
 
-    /// <summary>The account is back above initial margin (or has nothing left to close) and left the queue.</summary>
+    /// <summary>The account (or isolated position) is back at or above maintenance, or has nothing left to close, and left the queue.</summary>
     LiquidationEnded = 28,
 
     /// <summary>Governance deposited into the insurance fund.</summary>

@@ -356,7 +356,7 @@ public class EngineProperties
 /// </summary>
 public class PinnedStateHashTests
 {
-    private const string PinnedHash = "bbedf10f78c13d433542b6d6b9253abfb41c7af5691cb5af7e780c4c5cee7cd9";
+    private const string PinnedHash = "4f64f94a9084e726530386c1e233174edd658744a340e3a289e92ec725f5d77e";
 
     [Fact]
     public void A_fixed_scripted_session_ends_in_the_pinned_state_hash()
