@@ -5,7 +5,7 @@ using Clearhouse.Journal;
 namespace Clearhouse.Cli;
 
 /// <summary>
-/// The <c>clearhouse</c> command: <c>verify</c>, <c>prove</c>, <c>verify-proof</c>, <c>replay</c>.
+/// The <c>clearhouse</c> command: <c>verify</c>, <c>prove</c>, <c>verify-proof</c>, <c>replay</c>, <c>verify-liquidation</c>.
 /// <see cref="Run"/> is the whole program with its output streams as parameters, so tests run it
 /// in-process. Errors end a command with one line on the error stream and a non-zero
 /// <see cref="ExitCodes">exit code</see>, never a stack trace. See docs/cli.md.
@@ -20,6 +20,7 @@ public static class ClearhouseCli
             ProveCommand.Create(output, error),
             VerifyProofCommand.Create(output, error),
             ReplayCommand.Create(output, error),
+            VerifyLiquidationCommand.Create(output, error),
         };
 
         var parse = root.Parse(args);

@@ -230,6 +230,37 @@ public sealed class DemoServerTests(DemoServer fixture) : IClassFixture<DemoServ
     }
 
     [Fact]
+    public async Task The_index_jumps_liquidate_a_demo_gambler_and_the_proof_verifies()
+    {
+        var roles = await DemoAccountsAsync();
+        int[] gamblers = [roles["gambler-long"], roles["gambler-short"]];
+        JsonElement step = default;
+        Assert.True(
+            await RunningServer.EventuallyAsync(
+                async () =>
+                {
+                    var steps = (await Server.GetOkAsync("/api/liquidations?limit=1")).GetProperty("steps");
+                    step = steps.GetArrayLength() > 0 ? steps[0] : default;
+                    return step.ValueKind == JsonValueKind.Object;
+                },
+                TimeSpan.FromSeconds(40)),
+            "no liquidation within 40 s of demo (a jump of the index every 4 s at 100 ms steps)");
+
+        string json = await Server.Http.GetStringAsync(step.GetProperty("proof").GetString());
+        var verdict = Core.Liquidation.LiquidationVerifier.Verify(Core.Liquidation.LiquidationProofDocument.FromJson(json).ToProof());
+        Assert.True(verdict.Valid, verdict.Reason);
+        var gamblerSteps = (await Server.GetOkAsync("/api/liquidations?limit=1000")).GetProperty("steps").EnumerateArray().Where(s => gamblers.Contains(s.GetProperty("accountId").GetInt32())).ToList();
+        Assert.NotEmpty(gamblerSteps);
+        Assert.All(gamblerSteps, s => Assert.Equal("BTC_USDC-PERPETUAL", s.GetProperty("instrument").GetString()));
+
+        // The demo funded the insurance fund at genesis; the ADL rank of a gambler answers.
+        Assert.True(Dec((await Server.GetOkAsync("/api/insurance")).GetProperty("equity")) > 500_000m);
+        var rank = await Server.GetOkAsync($"/api/accounts/{gamblers[0]}/adl?instrument=BTC_USDC-PERPETUAL");
+        Assert.Equal(gamblers[0], rank.GetProperty("accountId").GetInt32());
+        Assert.True(rank.GetProperty("rank").GetInt32() <= rank.GetProperty("of").GetInt32());
+    }
+
+    [Fact]
     public async Task The_home_page_and_health_answer()
     {
         using var home = await Server.Http.GetAsync("/");
@@ -257,10 +288,10 @@ public sealed class DemoServerTests(DemoServer fixture) : IClassFixture<DemoServ
                     roles = null;
                 }
 
-                return Task.FromResult(roles is { Count: 4 });
+                return Task.FromResult(roles is { Count: 6 });
             },
             Patience);
-        Assert.True(recorded, $"the demo did not record its four accounts in {path}");
+        Assert.True(recorded, $"the demo did not record its six accounts in {path}");
         return roles!;
     }
 

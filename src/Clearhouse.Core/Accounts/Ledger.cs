@@ -14,8 +14,18 @@ public sealed class Ledger
     /// <summary>Fees collected minus rebates paid, plus rounding residues.</summary>
     public Money FeeAccount { get; private set; }
 
-    /// <summary>The insurance fund (filled by the liquidation issue).</summary>
-    public Money InsuranceFund { get; private set; }
+    /// <summary>
+    /// The insurance fund's own account (id 0): its cash is the fund, and it holds the positions it
+    /// takes over from liquidations (the backstop). Not a trading account: nobody can place orders in it.
+    /// </summary>
+    public Account Insurance { get; } = new(0, 4);
+
+    /// <summary>The insurance fund's cash: funding residues, liquidation fees, governance deposits, minus deficits covered.</summary>
+    public Money InsuranceFund
+    {
+        get => Insurance.Cash;
+        private set => Insurance.Cash = value;
+    }
 
     /// <summary>Minus everything deposited plus everything withdrawn.</summary>
     public Money External { get; private set; }
@@ -96,6 +106,21 @@ public sealed class Ledger
     {
         InsuranceFund -= amount;
         account.Cash += amount;
+    }
+
+    /// <summary>Governance tops up the insurance fund from outside the venue.</summary>
+    public void DepositToInsurance(Money amount)
+    {
+        External -= amount;
+        InsuranceFund += amount;
+        TotalDeposited += amount;
+    }
+
+    /// <summary>A liquidation fee from a liquidated account to the insurance fund.</summary>
+    public void ChargeLiquidationFee(Account account, Money fee)
+    {
+        account.Cash -= fee;
+        InsuranceFund += fee;
     }
 
     /// <summary>A rounding residue a trader pays so that the other side's credit can round down.</summary>

@@ -105,3 +105,6 @@ public sealed record SetIsolatedMargin(int AccountId, int InstrumentId, bool Iso
 /// isolated position has free after its initial margin (never unrealized profit).
 /// </summary>
 public sealed record TransferIsolatedMargin(int AccountId, int InstrumentId, Money Amount) : Command;
+
+/// <summary>Governance: money from outside the venue into the insurance fund.</summary>
+public sealed record DepositInsuranceFund(Money Amount) : Command;

@@ -14,7 +14,7 @@ namespace Clearhouse.Core.Engine;
 /// Single-threaded by design (one sequencer thread drives it). Every handler validates
 /// everything before its first change, which is what makes "rejections change nothing" hold.
 /// </summary>
-public sealed class Engine : IMatchListener
+public sealed partial class Engine : IMatchListener
 {
     private const int MaxClientOrderIdLength = 64;
 
@@ -91,6 +91,8 @@ public sealed class Engine : IMatchListener
     public RejectReason Apply(Command command)
     {
         events.Clear();
+        liquidations.Clear();
+        fillAccounts.Clear();
         var reason = command.Sequence <= LastSequence ? RejectReason.SequenceNotIncreasing
             : command.TimestampMicros < LastTimestampMicros ? RejectReason.TimestampWentBackwards
             : RejectReason.None;
@@ -118,12 +120,14 @@ public sealed class Engine : IMatchListener
                 SetMarginMode c => ApplySetMarginMode(c),
                 SetIsolatedMargin c => ApplySetIsolated(c),
                 TransferIsolatedMargin c => ApplyTransferIsolated(c),
+                DepositInsuranceFund c => ApplyDepositInsurance(c),
                 _ => RejectReason.UnknownCommand,
             };
         }
 
         if (reason == RejectReason.None)
         {
+            RunLiquidations(command);
             LastSequence = command.Sequence;
             LastTimestampMicros = command.TimestampMicros;
             return reason;
@@ -439,6 +443,11 @@ public sealed class Engine : IMatchListener
         if (command.Amount.Micros > config.MaxTransferMicros)
         {
             return RejectReason.AmountTooLarge;
+        }
+
+        if (IsBeingLiquidated(account.Id, 0))
+        {
+            return RejectReason.AccountInLiquidation;
         }
 
         if (command.Amount > ComputeMargin(account).Available)
@@ -860,17 +869,21 @@ public sealed class Engine : IMatchListener
     /// </summary>
     private RejectReason RunClock()
     {
+        clockMovedMarks = false;
         foreach (var underlying in underlyings)
         {
             if (underlying.Oracle is not null)
             {
+                var before = underlying.IndexPrice;
                 Reaggregate(underlying);
+                clockMovedMarks |= underlying.IndexPrice != before;
             }
         }
 
         bool first = schedule.LastBasisMicros == 0;
         foreach (long boundary in Due(ref schedule.LastBasisMicros, config.BasisSampleIntervalMicros, 1, first))
         {
+            clockMovedMarks = true;
             SampleBasis();
             foreach (var underlying in underlyings)
             {
@@ -896,6 +909,7 @@ public sealed class Engine : IMatchListener
 
         foreach (long boundary in Due(ref schedule.LastFundingMicros, config.FundingIntervalMicros, MaxFundingCatchUp, first))
         {
+            clockMovedMarks = true;
             PayFunding(boundary);
         }
 
@@ -998,8 +1012,10 @@ public sealed class Engine : IMatchListener
                 continue;
             }
 
-            foreach (var account in accounts)
+            // Every account, then the insurance fund (which holds the positions it took over).
+            for (int i = 0; i <= accounts.Count; i++)
             {
+                var account = i < accounts.Count ? accounts[i] : Ledger.Insurance;
                 var size = account.GetPosition(instrument.Id).Size;
                 if (size.IsZero)
                 {
@@ -1014,7 +1030,11 @@ public sealed class Engine : IMatchListener
                     paying.IsolatedCash -= payment;
                 }
 
-                dirtyAccounts.Mark(account.Id);
+                if (account.Id > 0)
+                {
+                    dirtyAccounts.Mark(account.Id);
+                }
+
                 ref var paid = ref Emit(EventKind.FundingPaid);
                 paid.AccountId = account.Id;
                 paid.InstrumentId = instrument.Id;
@@ -1042,6 +1062,11 @@ public sealed class Engine : IMatchListener
         if (reason != RejectReason.None)
         {
             return reason;
+        }
+
+        if (IsBeingLiquidated(account.Id, instrument.Id))
+        {
+            return RejectReason.AccountInLiquidation;
         }
 
         var spec = instrument.Spec;
@@ -1191,6 +1216,11 @@ public sealed class Engine : IMatchListener
         }
 
         var reason = CheckTradable(instrument.Id, out _);
+        if (reason == RejectReason.None && IsBeingLiquidated(account.Id, instrument.Id))
+        {
+            reason = RejectReason.AccountInLiquidation;
+        }
+
         if (reason == RejectReason.None)
         {
             reason = CheckPrice(command.NewPrice, instrument.Spec);
@@ -1512,7 +1542,7 @@ public sealed class Engine : IMatchListener
 
         ref var position = ref account.PositionIn(instrument.Id);
         position.IsolatedCash += amount;
-        if (account.Activate(instrument.Id))
+        if (account.Activate(instrument.Id) && account.Id > 0)
         {
             instrument.Underlying.Exposure.Add(account.Id);
         }
@@ -1549,7 +1579,7 @@ public sealed class Engine : IMatchListener
             dirtyAccounts.Mark(account.Id);
         }
 
-        if (account.DeactivateIfIdle(instrumentId))
+        if (account.DeactivateIfIdle(instrumentId) && account.Id > 0)
         {
             instruments[instrumentId - 1].Underlying.Exposure.Remove(account.Id);
         }
@@ -1690,11 +1720,15 @@ public sealed class Engine : IMatchListener
 
     // ---------------------------------------------------------------- matching and clearing
 
-    private bool MatchIncoming(Account account, Instrument instrument, ref RestingOrder order, SelfTradePrevention stp)
+    private bool MatchIncoming(Account account, Instrument instrument, ref RestingOrder order, SelfTradePrevention stp) =>
+        MatchIncoming(account, instrument, ref order, stp, isLiquidation: false, out _);
+
+    private bool MatchIncoming(Account account, Instrument instrument, ref RestingOrder order, SelfTradePrevention stp, bool isLiquidation, out Money filledNotional)
     {
-        taker = new Taker(account, instrument, order.OrderId, order.Side, order.Remaining);
+        taker = new Taker(account, instrument, order.OrderId, order.Side, order.Remaining, isLiquidation);
         var outcome = instrument.Book.Match(order.Side, order.Price, order.Remaining, account.Id, stp, this);
         order.Remaining -= outcome.Filled;
+        filledNotional = taker.FilledNotional;
         taker = default;
         return outcome.StoppedBySelfTrade;
     }
@@ -1719,7 +1753,10 @@ public sealed class Engine : IMatchListener
         }
 
         taker.Remaining -= quantity;
-        ClearFill(instrument, taker.Account!, makerAccount, taker.Side, maker.Price, quantity, out var takerFee, out var makerFee);
+        ClearFill(instrument, taker.Account!, makerAccount, taker.Side, maker.Price, quantity, out var takerFee, out var makerFee, takerPaysFee: !taker.IsLiquidation);
+        NoteFill(taker.Account!);
+        NoteFill(makerAccount);
+        taker.FilledNotional += Notional.Of(maker.Price, quantity, Rounding.Floor);
 
         ref var e = ref Emit(EventKind.TradeExecuted);
         e.TradeId = nextTradeId++;
@@ -1731,6 +1768,7 @@ public sealed class Engine : IMatchListener
         e.OrderId = taker.OrderId;
         e.Remaining = taker.Remaining;
         e.Amount = takerFee;
+        e.Liquidation = taker.IsLiquidation;
         e.MakerAccountId = makerAccount.Id;
         e.MakerOrderId = maker.OrderId;
         e.MakerRemaining = maker.Remaining;
@@ -1754,7 +1792,7 @@ public sealed class Engine : IMatchListener
     /// account. Positions, cost basis, realized PnL and open interest follow; fees (or a maker
     /// rebate) move between each trader and the fee account.
     /// </summary>
-    private void ClearFill(Instrument instrument, Account takerAccount, Account makerAccount, Side takerSide, Price price, Quantity quantity, out Money takerFee, out Money makerFee)
+    private void ClearFill(Instrument instrument, Account takerAccount, Account makerAccount, Side takerSide, Price price, Quantity quantity, out Money takerFee, out Money makerFee, bool takerPaysFee = true, bool makerPaysFee = true)
     {
         var (buyer, seller) = takerSide == Side.Buy ? (takerAccount, makerAccount) : (makerAccount, takerAccount);
         var paid = Notional.Of(price, quantity, Rounding.Ceiling);
@@ -1766,8 +1804,8 @@ public sealed class Engine : IMatchListener
         ApplyFill(instrument, seller, -quantity, -received);
 
         var spec = instrument.Spec;
-        takerFee = Fee(spec.TakerFeePpm, paid, received);
-        makerFee = Fee(spec.MakerFeePpm, paid, received);
+        takerFee = takerPaysFee ? Fee(spec.TakerFeePpm, paid, received) : Money.Zero;
+        makerFee = makerPaysFee ? Fee(spec.MakerFeePpm, paid, received) : Money.Zero;
         Ledger.ChargeFee(takerAccount, takerFee);
         Ledger.ChargeFee(makerAccount, makerFee);
 
@@ -1801,7 +1839,7 @@ public sealed class Engine : IMatchListener
         var after = position.Size;
         instrument.LongOpenInterest += new Quantity(Math.Max(after.Units, 0) - Math.Max(before.Units, 0));
         instrument.ShortOpenInterest += new Quantity(Math.Max(-after.Units, 0) - Math.Max(-before.Units, 0));
-        if (account.Activate(instrument.Id))
+        if (account.Activate(instrument.Id) && account.Id > 0)
         {
             instrument.Underlying.Exposure.Add(account.Id);
         }
@@ -1812,7 +1850,7 @@ public sealed class Engine : IMatchListener
     private void Rest(Account account, Instrument instrument, in RestingOrder order)
     {
         instrument.Book.Add(order);
-        if (account.Activate(instrument.Id))
+        if (account.Activate(instrument.Id) && account.Id > 0)
         {
             instrument.Underlying.Exposure.Add(account.Id);
         }
@@ -1889,7 +1927,10 @@ public sealed class Engine : IMatchListener
             var touched = touchedAccounts[i];
             TrimReduceOnly(touched, instrument);
             ReleaseIfIdle(touched, instrument.Id);
-            dirtyAccounts.Mark(touched.Id);
+            if (touched.Id > 0)
+            {
+                dirtyAccounts.Mark(touched.Id);
+            }
         }
 
         touchedAccounts.Clear();
@@ -1978,9 +2019,11 @@ public sealed class Engine : IMatchListener
         e.CancelReason = reason;
     }
 
-    private struct Taker(Account account, Instrument instrument, long orderId, Side side, Quantity remaining)
+    private struct Taker(Account account, Instrument instrument, long orderId, Side side, Quantity remaining, bool isLiquidation = false)
     {
         public Account? Account = account;
+        public bool IsLiquidation = isLiquidation;
+        public Money FilledNotional;
         public Instrument? Instrument = instrument;
         public long OrderId = orderId;
         public Side Side = side;

@@ -56,6 +56,24 @@ public sealed record EngineConfig
     /// <summary>Portfolio margin scenarios and add-ons (docs/margin.md).</summary>
     public Margin.PortfolioMarginParameters PortfolioMargin { get; init; } = Margin.PortfolioMarginParameters.Default;
 
+    /// <summary>Liquidation fee to the insurance fund, in ppm of the notional a liquidation closes through the book (default 0.5%, dYdX's); never more than the account's remaining equity.</summary>
+    public int LiquidationFeePpm { get; init; } = 5_000;
+
+    /// <summary>A position worth at most this at the mark is closed in one step; larger ones in steps of <see cref="LiquidationStepPpm"/> (default 100,000 USDC, Hyperliquid's).</summary>
+    public long LiquidationFullCloseNotionalMicros { get; init; } = 100_000L * 1_000_000;
+
+    /// <summary>Fraction of a large position closed per liquidation step, in ppm (default 20%, Hyperliquid's).</summary>
+    public int LiquidationStepPpm { get; init; } = 200_000;
+
+    /// <summary>Most liquidation steps run after one command (each queued account at most one); the rest wait for the next command.</summary>
+    public int MaxLiquidationStepsPerCommand { get; init; } = 16;
+
+    /// <summary>Largest notional (at the mark) the insurance fund may hold in one instrument from takeovers (default 10,000,000 USDC).</summary>
+    public long BackstopMaxNotionalPerInstrumentMicros { get; init; } = 10_000_000L * 1_000_000;
+
+    /// <summary>The insurance fund's equity never goes below this through takeovers or deficits; beyond it, auto-deleveraging (default 0).</summary>
+    public long InsuranceFloorMicros { get; init; }
+
     /// <summary>
     /// Which Black-76 kernel prices the option scenario grids. Not a venue rule: both paths give the
     /// same bits, so the choice never changes state (tested by comparing state hashes).

@@ -36,6 +36,30 @@ public enum EventKind : byte
 
     /// <summary>An isolated position closed with negative collateral; the insurance fund covered the deficit so that it does not reach the account's cross balance.</summary>
     IsolatedDeficitCovered = 21,
+
+    /// <summary>An account (or isolated position) fell below maintenance and entered the liquidation queue.</summary>
+    LiquidationQueued = 22,
+
+    /// <summary>One liquidation step: the position chosen, the step size, the bankruptcy price; its proof is in <see cref="Engine.Liquidations"/>.</summary>
+    LiquidationStep = 23,
+
+    /// <summary>The insurance fund took over part of a liquidated position at the bankruptcy price.</summary>
+    BackstopTakeover = 24,
+
+    /// <summary>An opposite position was closed against a bankrupt one at the bankruptcy price.</summary>
+    AutoDeleveraged = 25,
+
+    /// <summary>The liquidation fee went from the liquidated account to the insurance fund.</summary>
+    LiquidationFeeCharged = 26,
+
+    /// <summary>The insurance fund covered what a liquidated account still owed after its positions were closed.</summary>
+    InsuranceDeficitCovered = 27,
+
+    /// <summary>The account (or isolated position) is back at or above maintenance, or has nothing left to close, and left the queue.</summary>
+    LiquidationEnded = 28,
+
+    /// <summary>Governance deposited into the insurance fund.</summary>
+    InsuranceDeposited = 29,
 }
 
 /// <summary>Why an order left the book without filling.</summary>
@@ -50,6 +74,9 @@ public enum CancelReason : byte
 
     /// <summary>A reduce-only order shrank or went because the position it reduces did.</summary>
     ReduceOnlyTrimmed = 4,
+
+    /// <summary>The account is being liquidated: its orders go first.</summary>
+    Liquidation = 5,
 }
 
 /// <summary>
@@ -73,6 +100,12 @@ public enum CancelReason : byte
 /// <item><c>MarginModeSet</c>: <see cref="AccountId"/>, <see cref="MarginMode"/>.</item>
 /// <item><c>IsolatedMarginSet</c>: <see cref="AccountId"/>, <see cref="InstrumentId"/>, <see cref="Isolated"/>.</item>
 /// <item><c>IsolatedMarginTransferred</c>, <c>IsolatedDeficitCovered</c>: <see cref="AccountId"/>, <see cref="InstrumentId"/>, <see cref="Amount"/>.</item>
+/// <item><c>LiquidationQueued</c>, <c>LiquidationEnded</c>: <see cref="AccountId"/>, <see cref="InstrumentId"/> (0: the cross account; else the isolated position).</item>
+/// <item><c>LiquidationStep</c>: <see cref="AccountId"/>, <see cref="InstrumentId"/> chosen, <see cref="Quantity"/> step, <see cref="Price"/> bankruptcy price, <see cref="ProofIndex"/>.</item>
+/// <item><c>BackstopTakeover</c>, <c>AutoDeleveraged</c>: liquidated <see cref="AccountId"/>, counterparty <see cref="MakerAccountId"/> (0: the insurance fund), <see cref="InstrumentId"/>,
+/// <see cref="Side"/> of the liquidated account, <see cref="Quantity"/>, <see cref="Price"/> (the bankruptcy price), <see cref="ProofIndex"/>.</item>
+/// <item><c>LiquidationFeeCharged</c>, <c>InsuranceDeficitCovered</c>: <see cref="AccountId"/>, <see cref="Amount"/>.</item>
+/// <item><c>InsuranceDeposited</c>: <see cref="Amount"/>.</item>
 /// </list>
 /// </summary>
 public struct EngineEvent
@@ -101,6 +134,12 @@ public struct EngineEvent
     public long RatePpb;
     public Margin.MarginMode MarginMode;
     public bool Isolated;
+
+    /// <summary>On <c>TradeExecuted</c>: the taker was a liquidation order.</summary>
+    public bool Liquidation;
+
+    /// <summary>On liquidation events: index into <see cref="Engine.Liquidations"/> of the proof.</summary>
+    public int ProofIndex;
 
     public override readonly string ToString() => Kind switch
     {

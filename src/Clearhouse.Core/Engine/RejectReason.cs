@@ -54,6 +54,7 @@ public enum RejectReason : ushort
     PositionNotIsolated = 504,
     InvalidMarginMode = 505,
     NoIsolatedPosition = 506,
+    AccountInLiquidation = 507,
 
     // 600–699: oracles
     OracleNotConfigured = 600,
@@ -118,6 +119,7 @@ public static class RejectReasons
         RejectReason.MarginModeLockedByPosition => "A position's margin mode can only change while the account has no position and no open orders in that instrument.",
         RejectReason.PositionNotIsolated => "That position is not isolated, so it has no collateral of its own to move.",
         RejectReason.InvalidMarginMode => "Unknown margin mode: use standard or portfolio.",
+        RejectReason.AccountInLiquidation => "The account is being liquidated: it cannot place or amend orders in the positions being liquidated, or withdraw, until its liquidation ends (equity back at or above maintenance, or nothing left to close).",
         RejectReason.NoIsolatedPosition => "There is no isolated position or open order in that instrument to move collateral to or from.",
         RejectReason.OracleNotConfigured => "That underlying has no oracle configured.",
         RejectReason.IndexSetByOracle => "That underlying's index comes from its oracle; the trusted index command is refused.",

@@ -16,7 +16,7 @@ public static class StateLeaves
 {
     public const string VenueTag = "clearhouse/leaf/venue/v1";
     public const string FeeAccountTag = "clearhouse/leaf/fee-account/v1";
-    public const string InsuranceFundTag = "clearhouse/leaf/insurance-fund/v1";
+    public const string InsuranceFundTag = "clearhouse/leaf/insurance-fund/v2";
     public const string InstrumentTag = "clearhouse/leaf/instrument/v2";
     public const string AccountTag = "clearhouse/leaf/account/v2";
 
@@ -41,7 +41,16 @@ public static class StateLeaves
 
     public static byte[] FeeAccount(Engine.Engine engine) => Balance(FeeAccountTag, engine.Ledger.FeeAccount.Micros);
 
-    public static byte[] InsuranceFund(Engine.Engine engine) => Balance(InsuranceFundTag, engine.Ledger.InsuranceFund.Micros);
+    /// <summary>The insurance fund: its cash and the positions it took over as the liquidation backstop.</summary>
+    public static byte[] InsuranceFund(Engine.Engine engine)
+    {
+        var buffer = new ArrayBufferWriter<byte>(64);
+        var w = new CanonicalWriter(buffer);
+        w.String(InsuranceFundTag);
+        w.Long(engine.Ledger.InsuranceFund.Micros);
+        EngineSnapshot.WriteInsurancePositions(w, engine);
+        return buffer.WrittenSpan.ToArray();
+    }
 
     /// <summary>An instrument's spec, lifecycle state, open interest and a commitment to its book in priority order.</summary>
     public static byte[] Instrument(Instrument instrument)

@@ -33,6 +33,7 @@ public static class CommandCodec
         SetMarginMode = 15,
         SetIsolatedMargin = 16,
         TransferIsolatedMargin = 17,
+        DepositInsuranceFund = 18,
     }
 
     /// <summary>The canonical bytes of <paramref name="command"/> in a new array.</summary>
@@ -190,6 +191,10 @@ public static class CommandCodec
                     && w.Int(c.InstrumentId)
                     && w.Long(c.Amount.Micros);
                 break;
+            case DepositInsuranceFund c:
+                ok = Header(ref w, Tag.DepositInsuranceFund, c)
+                    && w.Long(c.Amount.Micros);
+                break;
             default:
                 return -1;
         }
@@ -267,6 +272,7 @@ public static class CommandCodec
             Tag.SetMarginMode => new SetMarginMode(r.Int(), (MarginMode)r.Byte()),
             Tag.SetIsolatedMargin => new SetIsolatedMargin(r.Int(), r.Int(), r.Bool()),
             Tag.TransferIsolatedMargin => new TransferIsolatedMargin(r.Int(), r.Int(), new Money(r.Long())),
+            Tag.DepositInsuranceFund => new DepositInsuranceFund(new Money(r.Long())),
             _ => throw new FormatException($"Unknown command tag {(byte)tag}."),
         };
         r.EnsureEnd();

@@ -18,7 +18,7 @@ namespace Clearhouse.Core.Serialization;
 /// </summary>
 public static class EngineSnapshot
 {
-    private const string Tag = "clearhouse/snapshot/v3";
+    private const string Tag = "clearhouse/snapshot/v4";
 
     public static byte[] Write(Engine.Engine engine)
     {
@@ -44,6 +44,13 @@ public static class EngineSnapshot
         w.Long(ledger.External.Micros);
         w.Long(ledger.TotalDeposited.Micros);
         w.Long(ledger.TotalWithdrawn.Micros);
+        WriteInsurancePositions(w, engine);
+        w.Int(engine.LiquidationQueue.Count);
+        foreach (var key in engine.LiquidationQueue)
+        {
+            w.Int(key.AccountId);
+            w.Int(key.InstrumentId);
+        }
 
         w.Int(engine.Underlyings.Count);
         foreach (var underlying in engine.Underlyings)
@@ -139,6 +146,20 @@ public static class EngineSnapshot
             LastFundingMicros = r.Long(),
         });
         engine.Ledger.Restore(new Money(r.Long()), new Money(r.Long()), new Money(r.Long()), new Money(r.Long()), new Money(r.Long()));
+        var insurancePositions = new List<(int Id, Position Position)>();
+        for (int instrumentId = r.Int(); instrumentId != 0; instrumentId = r.Int())
+        {
+            insurancePositions.Add((instrumentId, ReadPosition(ref r)));
+        }
+
+        int queued = Count(ref r);
+        var queue = new List<Liquidation.LiquidationKey>(queued);
+        for (int i = 0; i < queued; i++)
+        {
+            queue.Add(new Liquidation.LiquidationKey(r.Int(), r.Int()));
+        }
+
+        engine.RestoreLiquidationQueue(queue);
 
         int underlyingCount = Count(ref r);
         for (int i = 0; i < underlyingCount; i++)
@@ -202,19 +223,19 @@ public static class EngineSnapshot
                     throw new FormatException($"Position in unknown instrument {instrumentId}.");
                 }
 
-                ref var p = ref account.PositionIn(instrumentId);
-                p.Size = new Quantity(r.Long());
-                p.OpenCost = new Money(r.Long());
-                p.RealizedPnl = new Money(r.Long());
-                p.OpenBuyQuantity = new Quantity(r.Long());
-                p.OpenSellQuantity = new Quantity(r.Long());
-                p.OpenBuyNotional = new Money(r.Long());
-                p.OpenSellNotional = new Money(r.Long());
-                p.OpenOrderCount = r.Int();
-                p.ReduceOnlyOpenQuantity = new Quantity(r.Long());
-                p.Isolated = r.Bool();
-                p.IsolatedCash = new Money(r.Long());
+                account.PositionIn(instrumentId) = ReadPosition(ref r);
             }
+        }
+
+        foreach (var (id, position) in insurancePositions)
+        {
+            if ((uint)(id - 1) >= (uint)instrumentCount)
+            {
+                throw new FormatException($"Insurance fund position in unknown instrument {id}.");
+            }
+
+            engine.Ledger.Insurance.PositionIn(id) = position;
+            engine.Ledger.Insurance.Activate(id);
         }
 
         foreach (var instrument in engine.Instruments)
@@ -258,6 +279,8 @@ public static class EngineSnapshot
             pm.PriceRangePpm, pm.PriceStepsPerSide, Bits(pm.VolUpFraction), Bits(pm.VolDownFraction), Bits(pm.MinimumVolUp),
             Bits(pm.ShortTermVegaPower), Bits(pm.LongTermVegaPower), pm.ShortOptionMinimumPpm, pm.ConcentrationThresholdMicros,
             pm.ConcentrationPpm, pm.MaintenancePpm, pm.TailMovesPpm.Count,
+            c.LiquidationFeePpm, c.LiquidationFullCloseNotionalMicros, c.LiquidationStepPpm, c.MaxLiquidationStepsPerCommand,
+            c.BackstopMaxNotionalPerInstrumentMicros, c.InsuranceFloorMicros,
         ];
         return [.. values, .. pm.TailMovesPpm.Select(m => (long)m)];
     }
@@ -279,6 +302,37 @@ public static class EngineSnapshot
         w.Long(p.ReduceOnlyOpenQuantity.Units);
         w.Bool(p.Isolated);
         w.Long(p.IsolatedCash.Micros);
+    }
+
+    private static Position ReadPosition(ref CanonicalReader r) => new()
+    {
+        Size = new Quantity(r.Long()),
+        OpenCost = new Money(r.Long()),
+        RealizedPnl = new Money(r.Long()),
+        OpenBuyQuantity = new Quantity(r.Long()),
+        OpenSellQuantity = new Quantity(r.Long()),
+        OpenBuyNotional = new Money(r.Long()),
+        OpenSellNotional = new Money(r.Long()),
+        OpenOrderCount = r.Int(),
+        ReduceOnlyOpenQuantity = new Quantity(r.Long()),
+        Isolated = r.Bool(),
+        IsolatedCash = new Money(r.Long()),
+    };
+
+    /// <summary>The insurance fund's positions (backstop takeovers), instrument id order, ended by 0.</summary>
+    internal static void WriteInsurancePositions(CanonicalWriter w, Engine.Engine engine)
+    {
+        var fund = engine.Ledger.Insurance;
+        for (int instrumentId = 1; instrumentId <= engine.Instruments.Count; instrumentId++)
+        {
+            var p = fund.GetPosition(instrumentId);
+            if (!p.Equals(default(Position)))
+            {
+                WritePosition(w, instrumentId, p);
+            }
+        }
+
+        w.Int(0);
     }
 
     internal static void WriteCounters(CanonicalWriter w, Engine.Engine engine)

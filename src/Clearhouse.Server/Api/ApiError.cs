@@ -27,7 +27,8 @@ public sealed record ApiError(
     {
         (int)RejectReason.UnknownAccount or (int)RejectReason.UnknownInstrument
             or (int)RejectReason.UnknownOrder or (int)RejectReason.UnknownUnderlying
-            or (int)GatewayReason.UnknownBlock or (int)GatewayReason.AccountNotYetInBlock => StatusCodes.Status404NotFound,
+            or (int)GatewayReason.UnknownBlock or (int)GatewayReason.AccountNotYetInBlock
+            or (int)GatewayReason.UnknownLiquidation =>  StatusCodes.Status404NotFound,
         (int)GatewayReason.EngineUnavailable => StatusCodes.Status503ServiceUnavailable,
         (int)GatewayReason.InternalError => StatusCodes.Status500InternalServerError,
         _ => StatusCodes.Status400BadRequest,

@@ -36,6 +36,9 @@ public enum GatewayReason : ushort
     /// <summary>The account exists but is not in the latest sealed block yet (opened after it): ask again after the next block.</summary>
     AccountNotYetInBlock = 911,
 
+    /// <summary>No liquidation step with that sequence and index is kept (never happened, or older than the steps the server keeps).</summary>
+    UnknownLiquidation = 912,
+
     /// <summary>The engine is shutting down; nothing was applied.</summary>
     EngineUnavailable = 950,
 
@@ -56,6 +59,7 @@ public static class GatewayReasons
         GatewayReason.NumberOutOfRange => "The number is outside the range the venue can represent.",
         GatewayReason.UnknownBlock => "No block has been sealed at that height yet.",
         GatewayReason.AccountNotYetInBlock => "The account was opened after the latest sealed block; its proof is available once the next block is sealed.",
+        GatewayReason.UnknownLiquidation => "No liquidation step with that sequence and index is kept.",
         GatewayReason.EngineUnavailable => "The engine is shutting down; the request was not applied.",
         GatewayReason.InternalError => "The server failed while handling the request.",
         _ => $"Refused ({(int)reason}).",

@@ -69,6 +69,7 @@ public static class NativeApi
         api.MapDelete("/orders", CancelAllOrders);
         BlockApi.Map(api);
         OracleApi.Map(api);
+        LiquidationApi.Map(api);
         return app;
     }
 
@@ -398,7 +399,9 @@ public static class NativeApi
         var amount = Core.Numerics.Quantity.Zero;
         foreach (var e in result.Events)
         {
-            if (e.Kind == EventKind.OrderCancelled)
+            // Only this account's own cancellations: the same command may also have run liquidation
+            // steps, whose cancellations (and immediate-or-cancel remainders) are other accounts'.
+            if (e.Kind == EventKind.OrderCancelled && e.AccountId == accountId && e.CancelReason == CancelReason.UserRequested)
             {
                 ids.Add(e.OrderId);
                 amount += e.Remaining;

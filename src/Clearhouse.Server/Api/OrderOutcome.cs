@@ -20,6 +20,7 @@ internal static class OrderOutcome
         var trades = new List<TradeView>();
         foreach (var e in result.Events)
         {
+            // Liquidation events carry other orders' ids (or none) and are summarized separately below.
             if (e.OrderId != orderId || e.Kind is EventKind.IsolatedMarginTransferred or EventKind.IsolatedDeficitCovered)
             {
                 continue;
@@ -77,6 +78,7 @@ internal static class OrderOutcome
         {
             IsolatedTransfer = transferred is { } t ? Views.Text(t) : null,
             IsolatedDeficitCovered = covered is { } c ? Views.Text(c) : null,
+            Liquidations = LiquidationApi.Notices(result, instruments),
         };
     }
 

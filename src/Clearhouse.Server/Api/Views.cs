@@ -104,7 +104,18 @@ public sealed record OrderView(
     /// <summary>Loss of a closed isolated position beyond its collateral, covered by the insurance fund. Absent when none.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? IsolatedDeficitCovered { get; init; }
+
+    /// <summary>
+    /// Liquidation steps that ran during this command — because its fills put an account (this one
+    /// or a maker) below maintenance, or because the liquidation queue had work, which every
+    /// command advances. Absent when none.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public LiquidationNoticeView[]? Liquidations { get; init; }
 }
+
+/// <summary>A liquidation step that ran during a command, with the path of its proof.</summary>
+public sealed record LiquidationNoticeView(int AccountId, string Instrument, string Side, string Step, string BankruptcyPrice, string Proof);
 
 public sealed record CancelView(long Sequence, long TimestampMicros, int AccountId, long[] CancelledOrderIds, string CancelledAmount);
 
@@ -207,6 +218,76 @@ public sealed record StatusView(
     double AverageSealMicros,
     Durability.SnapshotInfo? LastSnapshot,
     Durability.StartupRecovery Recovery);
+
+/// <summary>
+/// One fill of a liquidation step: <c>book</c> (the liquidation order against a resting order;
+/// <c>tradeId</c> set), <c>takeover</c> (the insurance fund, account 0, at the bankruptcy price)
+/// or <c>adl</c> (an opposite position closed at the bankruptcy price).
+/// </summary>
+public sealed record LiquidationFillView(string Kind, string Price, string Amount, int CounterpartyAccountId, long? TradeId);
+
+/// <summary>
+/// One liquidation step (<c>GET /api/liquidations</c>): when and whom, the position and the step
+/// size the rules chose, the mark and the bankruptcy price, the equity and maintenance that made it
+/// due, then what happened — closed through the book, taken over by the insurance fund,
+/// auto-deleveraged (<c>unfilled</c> is what none of them closed), the fee, a deficit the fund
+/// covered, whether the liquidation ended — with the fills and the orders cancelled first. <c>Proof</c>
+/// is the path of the proof document.
+/// </summary>
+public sealed record LiquidationStepView(
+    long Sequence,
+    int Index,
+    long TimestampMicros,
+    int AccountId,
+    string Scope,
+    string Instrument,
+    int InstrumentId,
+    string Side,
+    string Step,
+    string MarkPrice,
+    string BankruptcyPrice,
+    string Equity,
+    string MaintenanceMargin,
+    string FilledThroughBook,
+    string TakenOver,
+    string Deleveraged,
+    string Unfilled,
+    string Fee,
+    string DeficitCovered,
+    bool Ended,
+    long[] CancelledOrderIds,
+    LiquidationFillView[] Fills,
+    string Proof);
+
+/// <summary>The newest liquidation steps kept (<c>kept</c> of at most <c>capacity</c>), newest first.</summary>
+public sealed record LiquidationPageView(int Kept, int Capacity, LiquidationStepView[] Steps);
+
+/// <summary>
+/// An account's place in the auto-deleveraging queue of one instrument: <c>rank</c> 1 is closed
+/// first when an account on the other side goes bankrupt, of <c>of</c> positions on its side (the
+/// insurance fund's last); <c>key</c> is the ranking key (mark/entry × notional/equity, for a short
+/// entry/mark × notional/equity). Rank 0 (and side null) when the account holds no position there.
+/// </summary>
+public sealed record AdlRankView(int AccountId, string Instrument, long Sequence, string? Side, string Size, int Rank, int Of, double Key);
+
+/// <summary>A position the insurance fund took over from liquidations.</summary>
+public sealed record InsurancePositionView(string Instrument, int InstrumentId, string Size, string AverageEntryPrice, string MarkPrice, string Value, string UnrealizedPnl);
+
+/// <summary>
+/// The insurance fund (<c>GET /api/insurance</c>): its cash, its takeover positions at their marks,
+/// equity = cash + their value, the floor its equity may not go below through a takeover, and the
+/// most notional it takes over per instrument.
+/// </summary>
+public sealed record InsuranceView(
+    long Sequence,
+    string Cash,
+    string Equity,
+    string UnrealizedPnl,
+    string Floor,
+    string MaxNotionalPerInstrument,
+    InsurancePositionView[] Positions);
+
+public sealed record InsuranceDepositView(long Sequence, long TimestampMicros, string Amount);
 
 /// <summary>A block header with every hash in lowercase hex; <c>Header</c> is its canonical encoding, whose SHA-256 is <c>Hash</c>.</summary>
 public sealed record BlockView(

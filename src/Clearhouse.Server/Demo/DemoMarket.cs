@@ -1,5 +1,6 @@
 using Clearhouse.Core.Engine;
 using Clearhouse.Core.Margin;
+using Clearhouse.Core.Matching;
 using Clearhouse.Core.Numerics;
 using Clearhouse.Server.Genesis;
 using Clearhouse.Server.Sequencing;
@@ -15,8 +16,13 @@ namespace Clearhouse.Server.Demo;
 /// (futures and options) and a trader with an isolated perpetual position trade. The accounts use
 /// every margin mode: the BTC maker is on portfolio margin (<see cref="PortfolioMarginUnderlying"/>),
 /// the ETH maker and the taker on standard margin, the isolated trader isolates its
-/// <see cref="IsolatedInstrument"/> position. Its accounts are created and funded through commands
-/// at first start, like any client's, and found again after a restart (<see cref="DemoAccounts"/>).
+/// <see cref="IsolatedInstrument"/> position. Liquidations happen too: the index jumps now and
+/// then (<see cref="RandomWalkIndex.JumpEverySteps"/>) and two gamblers hold
+/// <see cref="GamblerInstrument"/> at about 45× leverage, one long and one short
+/// (<see cref="DemoGambler"/>), so every jump liquidates one of them; on a fresh venue the demo
+/// puts <see cref="InsuranceFunding"/> into the insurance fund first, so that the fund can take over
+/// what the book does not absorb. Its accounts are created and funded through commands at first
+/// start, like any client's, and found again after a restart (<see cref="DemoAccounts"/>).
 /// </summary>
 public sealed class DemoMarket(Sequencer sequencer, VenueGenesis genesis, ServerOptions options, TimeProvider clock, ILogger<DemoMarket> logger) : BackgroundService
 {
@@ -36,11 +42,26 @@ public sealed class DemoMarket(Sequencer sequencer, VenueGenesis genesis, Server
     /// <summary>The instrument the isolated trader holds an isolated position in.</summary>
     public const string IsolatedInstrument = "BTC_USDC-PERPETUAL";
 
+    /// <summary>The instrument the gamblers bet on.</summary>
+    public const string GamblerInstrument = "BTC_USDC-PERPETUAL";
+
+    /// <summary>What the demo deposits into the insurance fund on a fresh venue (a governance <c>DepositInsuranceFund</c>).</summary>
+    public static readonly Money InsuranceFunding = Money.FromWhole(1_000_000);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
         {
             await genesis.Listed.WaitAsync(stoppingToken);
+            if (genesis.Fresh)
+            {
+                var funded = await sequencer.SubmitAsync(new DepositInsuranceFund(InsuranceFunding), stoppingToken);
+                if (!funded.IsAccepted)
+                {
+                    logger.LogWarning("Demo: the insurance fund deposit was refused ({Reason}).", funded.Reason);
+                }
+            }
+
             var random = options.DemoSeed is { } seed ? new Random(seed) : new Random();
             var feeds = GenesisPlan.Default.Select(u => new RandomWalkIndex(u.Underlying, u.InitialIndexPrice, random)).ToList();
             var oracles = feeds.Select(f => new DemoOracle(sequencer, f.Underlying, clock, random)).ToList();
@@ -64,13 +85,22 @@ public sealed class DemoMarket(Sequencer sequencer, VenueGenesis genesis, Server
             var taker = new DemoTaker(sequencer, await accounts.FindOrOpenAsync("taker", TakerFunding, stoppingToken), random, logger);
             var isolatedTrader = new DemoIsolatedTrader(sequencer, await accounts.FindOrOpenAsync("isolated-trader", IsolatedTraderFunding, stoppingToken), IsolatedInstrument, random, logger);
             await isolatedTrader.SetUpAsync(stoppingToken);
+            DemoGambler[] gamblers =
+            [
+                new(sequencer, await accounts.FindOrOpenAsync("gambler-long", DemoGambler.Stake, stoppingToken), GamblerInstrument, Side.Buy, logger),
+                new(sequencer, await accounts.FindOrOpenAsync("gambler-short", DemoGambler.Stake, stoppingToken), GamblerInstrument, Side.Sell, logger),
+            ];
             logger.LogInformation(
-                "Demo market on: signed oracle reports (5 reporters per underlying) of a random walk every {Tick} ms, market makers on accounts {Makers}, taker on account {Taker} (standard margin), isolated {Instrument} trader on account {Isolated}.",
+                "Demo market on: signed oracle reports (5 reporters per underlying) of a random walk with a jump every {Jump} steps, every {Tick} ms, market makers on accounts {Makers}, taker on account {Taker} (standard margin), isolated {Instrument} trader on account {Isolated}, {Leverage}x gamblers on accounts {Long} (long) and {Short} (short).",
+                RandomWalkIndex.JumpEverySteps,
                 options.DemoTickMillis,
                 string.Join(", ", makers.Select(m => $"{m.AccountId} ({m.Underlying}, {(m.Underlying == PortfolioMarginUnderlying ? "portfolio" : "standard")} margin)")),
                 taker.AccountId,
                 IsolatedInstrument,
-                isolatedTrader.AccountId);
+                isolatedTrader.AccountId,
+                DemoGambler.LeverageTarget,
+                gamblers[0].AccountId,
+                gamblers[1].AccountId);
 
             using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(options.DemoTickMillis), clock);
             bool first = true;
@@ -99,6 +129,11 @@ public sealed class DemoMarket(Sequencer sequencer, VenueGenesis genesis, Server
                 if (random.NextDouble() < IsolatedTraderChance)
                 {
                     await isolatedTrader.TradeAsync(stoppingToken);
+                }
+
+                foreach (var gambler in gamblers)
+                {
+                    await gambler.TurnAsync(stoppingToken);
                 }
             }
             while (await timer.WaitForNextTickAsync(stoppingToken));

@@ -82,7 +82,7 @@ public sealed class DemoMarketMaker(Sequencer sequencer, int accountId, string u
             switch (p.Action)
             {
                 case QuoteAction.Place when result.IsAccepted:
-                    orders[p.Key] = OrderIdOf(result);
+                    orders[p.Key] = OrderIdOf(result, AccountId);
                     break;
                 case QuoteAction.Place:
                     orders.Remove(p.Key);
@@ -158,11 +158,12 @@ public sealed class DemoMarketMaker(Sequencer sequencer, int accountId, string u
         return bid > 0 ? new Price(bid).RoundToTick(tick, Rounding.Floor) : Price.Zero;
     }
 
-    private static long OrderIdOf(CommandResult result)
+    /// <summary>The maker's new order: a command's events may also hold other accounts' (a liquidation order the same command ran).</summary>
+    private static long OrderIdOf(CommandResult result, int accountId)
     {
         foreach (var e in result.Events)
         {
-            if (e.Kind == EventKind.OrderAccepted)
+            if (e.Kind == EventKind.OrderAccepted && e.AccountId == accountId)
             {
                 return e.OrderId;
             }

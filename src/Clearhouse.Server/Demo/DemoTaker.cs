@@ -76,7 +76,7 @@ public sealed class DemoTaker(Sequencer sequencer, int accountId, Random random,
         var result = await sequencer.SubmitAsync(order, ct);
         foreach (var e in result.Events)
         {
-            if (e.Kind == EventKind.TradeExecuted)
+            if (e.Kind == EventKind.TradeExecuted && e.AccountId == AccountId)
             {
                 Trades++;
                 OptionTrades += option ? 1 : 0;

@@ -5,6 +5,7 @@ using Clearhouse.Core.Serialization;
 using Clearhouse.Journal;
 using Clearhouse.Journal.Blocks;
 using Clearhouse.Journal.Snapshots;
+using Clearhouse.Server.Liquidations;
 using Clearhouse.Server.Sequencing;
 
 namespace Clearhouse.Server.Durability;
@@ -23,6 +24,10 @@ namespace Clearhouse.Server.Durability;
 /// sequencer. Every block the replay seals is compared byte for byte with the stored header of
 /// that height; blocks the log lacks (lost between the journal's fsync and the header's) are
 /// appended. Any disagreement, gap or undecodable record refuses the start;</item>
+/// <item>regenerate the liquidation proofs (they are not journaled): the replay keeps the proofs of
+/// the steps it runs (<see cref="LiquidationLog"/>); those before the restored snapshot come from a
+/// second, throwaway engine that replays from genesis (or the oldest kept snapshot) up to it first
+/// (<see cref="RegenerateLiquidationsBefore"/>);</item>
 /// <item>report: snapshot used, records replayed, torn tail, blocks checked, the recovered sequence
 /// with its state root and state hash, and the time it took.</item>
 /// </list>
@@ -63,9 +68,12 @@ public static class VenueRecovery
                 logger.LogWarning("Snapshot skipped: {Warning}", warning);
             }
 
-            // 4. Replay the journal after it, sealing blocks by the rule.
+            // 4. Replay the journal after it, sealing blocks by the rule; the liquidation steps on the
+            // way (and, from an older snapshot, those before it) regenerate their proofs.
+            var liquidations = new LiquidationLog();
+            long liquidationsFrom = RegenerateLiquidationsBefore(snapshots, journal.Directory, journalReport.FirstSequence, start, liquidations, logger);
             long replayStarted = Stopwatch.GetTimestamp();
-            var replay = Replay(journal.Directory, journalReport.LastSequence, start, stored, blockStore);
+            var replay = Replay(journal.Directory, journalReport.LastSequence, start, stored, blockStore, liquidations);
             var replayTime = Stopwatch.GetElapsedTime(replayStarted);
 
             // 5. Report.
@@ -92,6 +100,8 @@ public static class VenueRecovery
                 StateRoot = Convert.ToHexStringLower(StateTree.ComputeFromScratch(engine)),
                 StateHash = engine.ComputeStateHashHex(),
                 ReplayMillis = replayTime.TotalMilliseconds,
+                LiquidationStepsRegenerated = liquidations.Captured,
+                LiquidationsFromSequence = liquidationsFrom,
                 ElapsedMillis = Stopwatch.GetElapsedTime(started).TotalMilliseconds,
             };
             logger.LogInformation("Recovery: {Report}", report);
@@ -104,7 +114,7 @@ public static class VenueRecovery
 
             var persistence = new BlockAndSnapshotWriter(journal, blockStore, snapshots, blocks, options, logger);
             return new RecoveredVenue(engine, start.Sealer, blocks, report, recoveredSequence, replay.LastTimestampMicros,
-                replay.Records, journal, acknowledgements, persistence, blockStore);
+                replay.Records, journal, acknowledgements, persistence, blockStore, liquidations);
         }
         catch
         {
@@ -241,7 +251,7 @@ public static class VenueRecovery
     /// Stored headers the replay reaches are compared; missing ones are appended to the log and
     /// to <paramref name="stored"/>.
     /// </summary>
-    private static ReplayResult Replay(string journalDirectory, long lastSequence, Start start, List<BlockHeader> stored, BlockHeaderStore blockStore)
+    private static ReplayResult Replay(string journalDirectory, long lastSequence, Start start, List<BlockHeader> stored, BlockHeaderStore blockStore, LiquidationLog liquidations)
     {
         var engine = start.Engine;
         var sealer = start.Sealer;
@@ -292,6 +302,7 @@ public static class VenueRecovery
                     rejections++;
                 }
 
+                liquidations.Capture(sequence, command.TimestampMicros, engine.Events, engine.Liquidations);
                 lastTimestamp = Math.Max(lastTimestamp, command.TimestampMicros);
                 BlockHeader? header;
                 try
@@ -336,6 +347,96 @@ public static class VenueRecovery
         }
 
         return new ReplayResult(records, rejections, verified, rederived, lastTimestamp);
+    }
+
+    /// <summary>Most journal records replayed only to regenerate liquidation proofs before the restored snapshot.</summary>
+    public const long MaxLiquidationReplayRecords = 500_000;
+
+    /// <summary>
+    /// The liquidation proofs of the commands up to the restored snapshot, which the replay does not
+    /// reach: a throwaway engine replays the journal up to the snapshot's sequence, from genesis when
+    /// the journal still starts at sequence 1, else from the oldest kept snapshot before it (the
+    /// earliest start within <see cref="MaxLiquidationReplayRecords"/>), keeping the steps it runs,
+    /// and must arrive at the restored engine's state hash — otherwise what it produced is dropped.
+    /// Never refuses the start: proofs are a service, the venue's state does not depend on them.
+    /// Returns the sequence after which proofs are regenerated (0: from genesis).
+    /// </summary>
+    private static long RegenerateLiquidationsBefore(SnapshotStore snapshots, string journalDirectory, long journalFirstSequence, Start start, LiquidationLog liquidations, ILogger logger)
+    {
+        if (start.SnapshotPath is null)
+        {
+            return 0; // the replay starts at genesis and regenerates them all
+        }
+
+        Engine? engine = null;
+        long from = 0;
+        if (journalFirstSequence == 1 && start.Sequence <= MaxLiquidationReplayRecords)
+        {
+            engine = new Engine();
+        }
+        else
+        {
+            foreach (long candidate in snapshots.ListSequences().Order())
+            {
+                if (candidate >= start.Sequence)
+                {
+                    break;
+                }
+
+                string path = Path.Combine(snapshots.Directory, SnapshotStore.FileName(candidate));
+                if (start.Sequence - candidate <= MaxLiquidationReplayRecords && SnapshotStore.TryRead(path, out long sequence, out byte[] state, out _))
+                {
+                    try
+                    {
+                        engine = EngineSnapshot.Read(state);
+                        from = sequence;
+                        break;
+                    }
+                    catch (FormatException)
+                    {
+                    }
+                }
+            }
+        }
+
+        if (engine is null)
+        {
+            logger.LogWarning("Liquidation proofs before sequence {Sequence} are not regenerated: no snapshot or genesis within {Max} journal records before it.", start.Sequence, MaxLiquidationReplayRecords);
+            return start.Sequence;
+        }
+
+        long expected = from + 1;
+        try
+        {
+            using (var cursor = JournalReader.Read(journalDirectory, expected, start.Sequence))
+            {
+                while (cursor.MoveNext() && cursor.Sequence == expected)
+                {
+                    var command = CommandCodec.Decode(cursor.Payload);
+                    engine.Apply(command);
+                    liquidations.Capture(command.Sequence, command.TimestampMicros, engine.Events, engine.Liquidations);
+                    expected++;
+                }
+            }
+
+            if (expected == start.Sequence + 1 && engine.ComputeStateHashHex() == start.Engine.ComputeStateHashHex())
+            {
+                return from;
+            }
+
+            logger.LogWarning(
+                "Liquidation proofs before sequence {Sequence} are not regenerated: the journal from sequence {From} does not replay to the restored snapshot (stopped at {Expected}).",
+                start.Sequence, from + 1, expected - 1);
+        }
+        catch (Exception ex)
+        {
+            // Whatever went wrong here (the main replay that follows will say so if it matters),
+            // the proofs cannot be vouched for.
+            logger.LogWarning("Liquidation proofs before sequence {Sequence} are not regenerated: {Reason}", start.Sequence, ex.Message);
+        }
+
+        liquidations.Clear();
+        return start.Sequence;
     }
 
     private static void EnsureSame(BlockHeader stored, BlockHeader replayed, string path)

@@ -16,6 +16,9 @@ public sealed class VenueGenesis(Sequencer sequencer, TimeProvider clock, ILogge
     /// <summary>Completes with the names listed once genesis has been applied.</summary>
     public Task<IReadOnlyList<string>> Listed => listed.Task;
 
+    /// <summary>True once this process applied genesis (a fresh venue); false for a recovered one. Read it after <see cref="Listed"/> completes.</summary>
+    public bool Fresh { get; private set; }
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         try
@@ -38,6 +41,7 @@ public sealed class VenueGenesis(Sequencer sequencer, TimeProvider clock, ILogge
             }
 
             var names = sequencer.Instruments.Names;
+            Fresh = true;
             logger.LogDebug("Genesis listed {Count} instruments.", names.Count);
             listed.TrySetResult(names);
         }

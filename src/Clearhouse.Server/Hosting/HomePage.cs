@@ -29,6 +29,9 @@ public static class HomePage
         <li><code>POST /api/orders</code> &mdash; place; <code>POST /api/orders/{id}/amend</code>; <code>DELETE /api/orders/{id}?accountId=</code>; <code>DELETE /api/orders?accountId=&amp;instrument=</code></li>
         <li><a href="/api/blocks/latest"><code>GET /api/blocks/latest</code></a>, <code>GET /api/blocks/{height}</code>, <a href="/api/blocks?from=1&amp;limit=10"><code>GET /api/blocks?from=H&amp;limit=N</code></a> &mdash; sealed block headers</li>
         <li><code>GET /api/accounts/{id}/proof</code> &mdash; the account's Merkle proof against the latest block, checkable offline (<code>docs/proofs.md</code>)</li>
+        <li><a href="/api/liquidations"><code>GET /api/liquidations?account=&amp;limit=N</code></a> &mdash; recent liquidation steps, newest first; <code>GET /api/liquidations/{sequence}/{index}</code> &mdash; a step's proof, checkable offline with <code>clearhouse verify-liquidation</code> (<code>docs/liquidation.md</code>)</li>
+        <li><code>GET /api/accounts/{id}/adl?instrument=</code> &mdash; the account's place in the auto-deleveraging queue</li>
+        <li><a href="/api/insurance"><code>GET /api/insurance</code></a> &mdash; the insurance fund: cash, takeover positions, equity, floor; <code>POST /api/insurance/deposit</code> &mdash; <code>{"amount":"100000"}</code> (governance)</li>
         </ul>
         </body>
         </html>

@@ -15,7 +15,9 @@ namespace Clearhouse.Server.Sequencing;
 /// <item>stamps the next sequence number and a timestamp from the clock;</item>
 /// <item>encodes it canonically (<see cref="CommandCodec.TryEncode"/>) straight into the journal's
 /// buffer — the journal's flusher thread checksums, writes and fsyncs whole batches (group commit);</item>
-/// <item>applies it to the engine and copies the events;</item>
+/// <item>applies it to the engine and copies the events, and keeps the proofs of any liquidation
+/// steps it ran (<see cref="RecoveredVenue.Liquidations"/>; recovery fills the same log while it
+/// replays, so they are there again after a restart);</item>
 /// <item>adds it to the open block and, when the block rule fires, seals the block (state root,
 /// commands root), queues the header for the disk and, when one is due, serializes a snapshot;</item>
 /// <item>queues the answer in <see cref="DurableAcknowledgements"/>: the request completes only once
@@ -287,6 +289,11 @@ public sealed class Sequencer : IHostedService, IDisposable
         var events = engine.Events;
         Instruments.Observe(engine, events);
         var result = new CommandResult(sequence, timestamp, reason, events.ToArray());
+        if (engine.Liquidations.Count > 0)
+        {
+            KeepLiquidations(sequence, timestamp, events);
+        }
+
         if (reason == RejectReason.None)
         {
             Volatile.Write(ref lastAppliedSequence, sequence);
@@ -304,6 +311,23 @@ public sealed class Sequencer : IHostedService, IDisposable
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Keeps the proofs and events of the liquidation steps this command ran, for the API. A failure
+    /// here is a bug in the server's bookkeeping, not in the venue: it is logged and the command
+    /// stands.
+    /// </summary>
+    private void KeepLiquidations(long sequence, long timestamp, ReadOnlySpan<EngineEvent> events)
+    {
+        try
+        {
+            venue.Liquidations.Capture(sequence, timestamp, events, engine.Liquidations);
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Could not keep the liquidation proofs of sequence {Sequence}.", sequence);
+        }
     }
 
     /// <summary>
