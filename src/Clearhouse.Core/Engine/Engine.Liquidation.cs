@@ -370,6 +370,7 @@ public sealed partial class Engine
                 e.AccountId = account.Id;
                 e.InstrumentId = chosen;
                 e.Amount = fee;
+                e.ProofIndex = proofIndex;
             }
         }
 
@@ -604,7 +605,7 @@ public sealed partial class Engine
 
         var ranking = AdlRanking(instrument, sign);
         int index = ranking.FindIndex(c => c.AccountId == accountId);
-        return (index + 1, ranking.Count, ranking[index].Key);
+        return index < 0 ? (0, ranking.Count, 0) : (index + 1, ranking.Count, ranking[index].Key);
     }
 
     /// <summary>What a cross account still owes after everything is closed: the insurance fund pays it.</summary>

@@ -1769,6 +1769,7 @@ public sealed partial class Engine : IMatchListener
         e.Remaining = taker.Remaining;
         e.Amount = takerFee;
         e.Liquidation = taker.IsLiquidation;
+        e.ProofIndex = taker.IsLiquidation ? liquidations.Count - 1 : 0;
         e.MakerAccountId = makerAccount.Id;
         e.MakerOrderId = maker.OrderId;
         e.MakerRemaining = maker.Remaining;

@@ -14,9 +14,12 @@ namespace Clearhouse.Core.Tests.Margin;
 /// </summary>
 public class IsolatedMarginTests
 {
-    private static (Venue Venue, int Btc, int Maker, int Trader) IsolatedLongAt100k()
+    /// <summary>Liquidation queued but never run: what isolation alone guarantees, before the waterfall acts.</summary>
+    private static readonly EngineConfig LiquidationPaused = EngineConfig.Default with { MaxLiquidationStepsPerCommand = 0 };
+
+    private static (Venue Venue, int Btc, int Maker, int Trader) IsolatedLongAt100k(EngineConfig? config = null)
     {
-        var venue = new Venue();
+        var venue = new Venue(config);
         int btc = venue.ListBtcPerpetual();
         int maker = venue.NewAccount(10_000_000m);
         int trader = venue.NewAccount(100_000m);
@@ -47,7 +50,7 @@ public class IsolatedMarginTests
     [Fact]
     public void A_crash_in_an_isolated_position_leaves_the_cross_funds_untouched()
     {
-        var (venue, btc, _, trader) = IsolatedLongAt100k();
+        var (venue, btc, _, trader) = IsolatedLongAt100k(LiquidationPaused);
         var cross = venue.Engine.GetMarginSummary(trader);
         Assert.Equal(Money.FromWhole(97_950), cross.Equity);
         Assert.Equal(Money.FromWhole(97_950), cross.Available);
@@ -82,6 +85,24 @@ public class IsolatedMarginTests
         venue.Engine.Remargin(underlying, health);
         Assert.Contains(new AccountHealth(trader, 0, cross.Equity, cross.Maintenance), health);
         Assert.Contains(new AccountHealth(trader, btc, Money.FromWhole(-48_000), Money.FromWhole(500)), health);
+        Assert.Equal([new Clearhouse.Core.Liquidation.LiquidationKey(trader, btc)], venue.Engine.LiquidationQueue); // the isolated position, not the account
+    }
+
+    [Fact]
+    public void When_the_waterfall_closes_a_bankrupt_isolated_position_the_cross_funds_are_still_untouched()
+    {
+        var (venue, btc, maker, trader) = IsolatedLongAt100k();
+        var cross = venue.Engine.GetMarginSummary(trader);
+        venue.SetIndex("BTC", 50_000m); // bankruptcy price of the isolated long: 50,000 + 48,000 = 98,000
+
+        // No bid at or above 98,000 and an empty insurance fund: the short on the other side is deleveraged at 98,000.
+        var adl = Assert.Single(venue.Events, e => e.Kind == EventKind.AutoDeleveraged);
+        Assert.Equal(maker, adl.MakerAccountId);
+        Assert.Equal(Price.FromWhole(98_000), adl.Price);
+        Assert.True(venue.Position(trader, btc).Size.IsZero);
+        Assert.Equal(cross, venue.Engine.GetMarginSummary(trader)); // the account lost the 2,050 it isolated, nothing more
+        Assert.Equal(Money.FromWhole(97_950), venue.Cash(trader));
+        AssertValueConserved(venue);
     }
 
     [Fact]
@@ -107,19 +128,19 @@ public class IsolatedMarginTests
     }
 
     [Fact]
-    public void A_loss_beyond_the_isolated_collateral_is_covered_by_the_insurance_fund_and_value_is_conserved()
+    public void A_loss_beyond_the_isolated_collateral_falls_on_the_insurance_fund_and_value_is_conserved()
     {
         var (venue, btc, maker, trader) = IsolatedLongAt100k();
+        venue.Accept(new DepositInsuranceFund(Money.FromWhole(1_000_000)));
         venue.SetIndex("BTC", 50_000m);
-        venue.Buy(maker, btc, 50_000m, 1m);
-        Assert.Equal(RejectReason.None, venue.TryPlace(trader, btc, Side.Sell, 50_000m, 1m)); // risk-reducing: allowed however deep under water
 
-        // −98,000 + 50,000 − 25 fee = −48,025: more than the collateral was lost.
-        var covered = Assert.Single(venue.Events, e => e.Kind == EventKind.IsolatedDeficitCovered);
-        Assert.Equal(trader, covered.AccountId);
-        Assert.Equal(btc, covered.InstrumentId);
-        Assert.Equal(Money.FromWhole(48_025), covered.Amount);
-        Assert.Equal(Money.FromWhole(-48_025), venue.Engine.Ledger.InsuranceFund);
+        // The fund takes the bankrupt position over at its bankruptcy price, 98,000, worth 50,000 at the mark:
+        // it bears the 48,000 that the position lost beyond its collateral.
+        var takeover = Assert.Single(venue.Events, e => e.Kind == EventKind.BackstopTakeover);
+        Assert.Equal(trader, takeover.AccountId);
+        Assert.Equal(Price.FromWhole(98_000), takeover.Price);
+        Assert.Equal(Quantity.FromDecimal(1m), venue.Engine.Ledger.Insurance.GetPosition(btc).Size);
+        Assert.Equal(Quantity.FromDecimal(-1m), venue.Position(maker, btc).Size); // the maker is untouched
 
         // The account lost exactly the 2,050 it had put in the position: 100,000 − 2,050.
         Assert.Equal(Money.FromWhole(97_950), venue.Cash(trader));
