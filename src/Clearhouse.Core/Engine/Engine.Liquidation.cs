@@ -179,7 +179,7 @@ public sealed partial class Engine
 
     private void CheckAccount(Account account)
     {
-        var cross = margin.Cross(account);
+        var cross = margin.Health(account);
         if (cross.Equity < cross.Maintenance)
         {
             newlyUnhealthy.Add(new LiquidationKey(account.Id, 0));
