@@ -14,7 +14,7 @@ namespace Clearhouse.Core.Engine;
 /// Single-threaded by design (one sequencer thread drives it). Every handler validates
 /// everything before its first change, which is what makes "rejections change nothing" hold.
 /// </summary>
-public sealed class Engine : IMatchListener
+public sealed partial class Engine : IMatchListener
 {
     private const int MaxClientOrderIdLength = 64;
 
@@ -118,6 +118,7 @@ public sealed class Engine : IMatchListener
                 SetMarginMode c => ApplySetMarginMode(c),
                 SetIsolatedMargin c => ApplySetIsolated(c),
                 TransferIsolatedMargin c => ApplyTransferIsolated(c),
+                SetInstrumentGuards c => ApplySetInstrumentGuards(c), // Engine.Guards.cs
                 _ => RejectReason.UnknownCommand,
             };
         }
@@ -328,6 +329,7 @@ public sealed class Engine : IMatchListener
     {
         instruments.Add(instrument);
         instrumentsByName.Add(instrument.Name, instrument);
+        instrument.Guard.Parameters = config.Guards; // the venue default; a snapshot restores the instrument's own
         instrument.Underlying.Listed.Add(instrument);
         if (instrument.Kind == InstrumentKind.Option)
         {
@@ -899,6 +901,7 @@ public sealed class Engine : IMatchListener
             PayFunding(boundary);
         }
 
+        RunGuards(); // Engine.Guards.cs: order expiry, breaker resumes and samples.
         return RejectReason.None;
     }
 
@@ -1117,6 +1120,12 @@ public sealed class Engine : IMatchListener
             amount = new Quantity(Math.Min(amount.Units, room));
         }
 
+        reason = CheckOrderGuards(command, account, instrument, isLimit, amount, ref limit); // Engine.Guards.cs
+        if (reason != RejectReason.None)
+        {
+            return reason;
+        }
+
         var book = instrument.Book;
         if (postOnly && book.WouldCross(command.Side, limit))
         {
@@ -1166,6 +1175,7 @@ public sealed class Engine : IMatchListener
             if (mayRest && !stoppedBySelfTrade)
             {
                 Rest(account, instrument, order);
+                TrackExpiry(order.OrderId, command.ExpiresAtMicros); // Engine.Guards.cs
             }
             else
             {
@@ -1228,6 +1238,12 @@ public sealed class Engine : IMatchListener
         if (order.IsReduceOnly && newRemaining > order.Remaining)
         {
             return RejectReason.ReduceOnlyWouldIncrease;
+        }
+
+        reason = CheckAmendGuards(account, instrument, order, command.NewPrice, newRemaining); // Engine.Guards.cs
+        if (reason != RejectReason.None)
+        {
+            return reason;
         }
 
         reason = CheckOrderMargin(account, instrument, order.Side, command.NewPrice, newRemaining, mayTake: crosses, replaced: order, out var topUp);
@@ -1349,7 +1365,7 @@ public sealed class Engine : IMatchListener
 
         if (instrument.State != InstrumentState.Active)
         {
-            return RejectReason.InstrumentNotActive;
+            return NotActiveReason(instrument); // Engine.Guards.cs: a breaker halt has its own reason
         }
 
         return instrument.MarkPrice.IsPositive ? RejectReason.None : RejectReason.NoMarkPrice;

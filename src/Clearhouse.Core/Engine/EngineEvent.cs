@@ -36,6 +36,17 @@ public enum EventKind : byte
 
     /// <summary>An isolated position closed with negative collateral; the insurance fund covered the deficit so that it does not reach the account's cross balance.</summary>
     IsolatedDeficitCovered = 21,
+
+    // 50–59: market-integrity guards (docs/guards.md)
+
+    /// <summary>The circuit breaker halted an instrument: <see cref="EngineEvent.Price"/> the mark, <see cref="EngineEvent.RatePpb"/> the move in ppm (not ppb), <see cref="EngineEvent.TimestampMicros"/> + the halt is when it resumes.</summary>
+    TradingHalted = 50,
+
+    /// <summary>A circuit-breaker halt ended; continuous trading resumed.</summary>
+    TradingResumed = 51,
+
+    /// <summary>Governance set an instrument's guard parameters.</summary>
+    GuardsSet = 52,
 }
 
 /// <summary>Why an order left the book without filling.</summary>
@@ -50,6 +61,9 @@ public enum CancelReason : byte
 
     /// <summary>A reduce-only order shrank or went because the position it reduces did.</summary>
     ReduceOnlyTrimmed = 4,
+
+    /// <summary>The order's own expiry time (<see cref="PlaceOrder.ExpiresAtMicros"/>) passed while it rested.</summary>
+    OrderExpired = 20,
 }
 
 /// <summary>
@@ -73,6 +87,8 @@ public enum CancelReason : byte
 /// <item><c>MarginModeSet</c>: <see cref="AccountId"/>, <see cref="MarginMode"/>.</item>
 /// <item><c>IsolatedMarginSet</c>: <see cref="AccountId"/>, <see cref="InstrumentId"/>, <see cref="Isolated"/>.</item>
 /// <item><c>IsolatedMarginTransferred</c>, <c>IsolatedDeficitCovered</c>: <see cref="AccountId"/>, <see cref="InstrumentId"/>, <see cref="Amount"/>.</item>
+/// <item><c>TradingHalted</c>: <see cref="InstrumentId"/>, mark in <see cref="Price"/>, the move that tripped the breaker in <see cref="RatePpb"/> (ppm).</item>
+/// <item><c>TradingResumed</c>, <c>GuardsSet</c>: <see cref="InstrumentId"/>.</item>
 /// </list>
 /// </summary>
 public struct EngineEvent

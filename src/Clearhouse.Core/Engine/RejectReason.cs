@@ -72,6 +72,14 @@ public enum RejectReason : ushort
     VolSurfaceInvalid = 613,
     VolSurfaceReplayed = 614,
 
+    // 700–799: market-integrity guards (docs/guards.md)
+    PriceOutsideBand = 700,
+    OpenInterestCapExceeded = 701,
+    PositionLimitExceeded = 702,
+    TradingHalted = 703,
+    OrderExpired = 704,
+    InvalidGuardParameters = 705,
+
     // 900–999: reserved for gateways (malformed requests refused before they become commands);
     // Core never emits them. See Clearhouse.Server's GatewayReason.
 }
@@ -134,6 +142,12 @@ public static class RejectReasons
         RejectReason.VolSurfaceInvalid => "The volatility surface is malformed or admits arbitrage (negative variance, butterfly or calendar).",
         RejectReason.VolSurfaceReplayed => "The surface is not newer than the one in force for that underlying.",
         RejectReason.WithdrawalHeldOracleStale => "Withdrawals are held while an oracle the account's positions depend on is stale; try again once it recovers.",
+        RejectReason.PriceOutsideBand => "The limit price is further from the mark than the instrument's price band allows.",
+        RejectReason.OpenInterestCapExceeded => "If filled in full, the order could take the instrument's open interest above its cap.",
+        RejectReason.PositionLimitExceeded => "If filled in full (with the account's other orders on that side), the order could take the position beyond the account's limit in this instrument.",
+        RejectReason.TradingHalted => "Trading in the instrument is paused by its circuit breaker after a sharp mark move; cancels are accepted, and trading resumes after the cooling period.",
+        RejectReason.OrderExpired => "The order's expiry time had already passed when it reached the sequencer (a stale order is never executed late).",
+        RejectReason.InvalidGuardParameters => "The guard parameters are not valid (band below 100%, soft cap lower below upper, share of open interest at most 100%, breaker window and halt 1 s to 24 h).",
         _ => $"Rejected ({(int)reason}).",
     };
 }

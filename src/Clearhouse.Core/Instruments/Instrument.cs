@@ -170,4 +170,7 @@ public sealed class Instrument
     public Price LastTradePrice { get; internal set; }
 
     public long TradeCount { get; internal set; }
+
+    /// <summary>Market-integrity guards: parameters, circuit-breaker halt and mark samples (docs/guards.md).</summary>
+    public Guards.InstrumentGuardState Guard { get; } = new();
 }

@@ -33,6 +33,12 @@ public static class CommandCodec
         SetMarginMode = 15,
         SetIsolatedMargin = 16,
         TransferIsolatedMargin = 17,
+
+        // 40–49: market-integrity guards (docs/guards.md)
+
+        /// <summary>A <see cref="PlaceOrder"/> with an expiry: tag 6's layout, then the expiry. Orders without one keep tag 6.</summary>
+        PlaceOrderWithExpiry = 40,
+        SetInstrumentGuards = 41,
     }
 
     /// <summary>The canonical bytes of <paramref name="command"/> in a new array.</summary>
@@ -123,7 +129,7 @@ public static class CommandCodec
         switch (command)
         {
             case PlaceOrder c:
-                ok = Header(ref w, Tag.PlaceOrder, c)
+                ok = Header(ref w, c.ExpiresAtMicros == 0 ? Tag.PlaceOrder : Tag.PlaceOrderWithExpiry, c)
                     && w.Int(c.AccountId)
                     && w.Int(c.InstrumentId)
                     && w.Byte((byte)c.Side)
@@ -133,7 +139,8 @@ public static class CommandCodec
                     && w.Long(c.Amount.Units)
                     && w.Byte((byte)c.Flags)
                     && w.String(c.ClientOrderId)
-                    && w.Byte((byte)c.SelfTradePrevention);
+                    && w.Byte((byte)c.SelfTradePrevention)
+                    && (c.ExpiresAtMicros == 0 || w.Long(c.ExpiresAtMicros));
                 break;
             case AmendOrder c:
                 ok = Header(ref w, Tag.AmendOrder, c)
@@ -226,6 +233,11 @@ public static class CommandCodec
                 w.String(c.Underlying);
                 w.Bytes(c.PublicKey);
                 break;
+            case SetInstrumentGuards c:
+                Header(w, Tag.SetInstrumentGuards, c);
+                w.Int(c.InstrumentId);
+                WriteGuards(w, c.Guards);
+                break;
             case ConfigureOracle c:
                 Header(w, Tag.ConfigureOracle, c);
                 w.String(c.Underlying);
@@ -251,6 +263,8 @@ public static class CommandCodec
             Tag.PlaceOrder => new PlaceOrder(
                 r.Int(), r.Int(), (Side)r.Byte(), (OrderType)r.Byte(), (TimeInForce)r.Byte(),
                 new Price(r.Long()), new Quantity(r.Long()), (OrderFlags)r.Byte(), r.String(), (SelfTradePrevention)r.Byte()),
+            Tag.PlaceOrderWithExpiry => ReadPlaceOrderWithExpiry(ref r),
+            Tag.SetInstrumentGuards => new SetInstrumentGuards(r.Int(), ReadGuards(ref r)),
             Tag.AmendOrder => new AmendOrder(r.Int(), r.Long(), new Price(r.Long()), new Quantity(r.Long())),
             Tag.CancelOrder => new CancelOrder(r.Int(), r.Long()),
             Tag.CancelAllOrders => new CancelAllOrders(r.Int(), r.Int()),
@@ -322,6 +336,32 @@ public static class CommandCodec
 
         return new InstrumentSpec(terms, tick, lot, maker, taker, MarginTiers.Create(tiers), protection);
     }
+
+    private static PlaceOrder ReadPlaceOrderWithExpiry(ref CanonicalReader r)
+    {
+        var order = new PlaceOrder(
+            r.Int(), r.Int(), (Side)r.Byte(), (OrderType)r.Byte(), (TimeInForce)r.Byte(),
+            new Price(r.Long()), new Quantity(r.Long()), (OrderFlags)r.Byte(), r.String(), (SelfTradePrevention)r.Byte());
+        long expiresAt = r.Long();
+        return expiresAt != 0 ? order with { ExpiresAtMicros = expiresAt } : throw new FormatException("An order with an expiry needs a non-zero expiry time.");
+    }
+
+    /// <summary>Guard parameters, as the governance command and snapshots encode them.</summary>
+    internal static void WriteGuards(CanonicalWriter w, Guards.GuardParameters g)
+    {
+        w.Int(g.PriceBandPpm);
+        w.Long(g.OpenInterestCap.Units);
+        w.Long(g.OpenInterestSoftLower.Units);
+        w.Long(g.OpenInterestSoftUpper.Units);
+        w.Long(g.PositionLimitFloor.Units);
+        w.Int(g.PositionLimitOpenInterestPpm);
+        w.Int(g.BreakerMovePpm);
+        w.Long(g.BreakerWindowMicros);
+        w.Long(g.BreakerHaltMicros);
+    }
+
+    internal static Guards.GuardParameters ReadGuards(ref CanonicalReader r) => new(
+        r.Int(), new Quantity(r.Long()), new Quantity(r.Long()), new Quantity(r.Long()), new Quantity(r.Long()), r.Int(), r.Int(), r.Long(), r.Long());
 
     private static SetVolatilitySurface ReadSurface(ref CanonicalReader r)
     {

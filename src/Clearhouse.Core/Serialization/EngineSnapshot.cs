@@ -16,7 +16,7 @@ namespace Clearhouse.Core.Serialization;
 /// order ids) are rebuilt, not stored. The venue-wide <see cref="EngineConfig"/> limits are stored
 /// and checked on restore, so a snapshot cannot silently run under different rules.
 /// </summary>
-public static class EngineSnapshot
+public static partial class EngineSnapshot
 {
     private const string Tag = "clearhouse/snapshot/v3";
 
@@ -104,6 +104,8 @@ public static class EngineSnapshot
                 w.String(o.ClientOrderId);
             }
         }
+
+        WriteGuardSection(w, engine); // EngineSnapshot.Guards.cs: absent while every guard is off
     }
 
     /// <summary>
@@ -239,6 +241,7 @@ public static class EngineSnapshot
             }
         }
 
+        ReadGuardSection(ref r, engine, config); // EngineSnapshot.Guards.cs
         r.EnsureEnd();
         engine.RebuildDerivedState();
         return engine;
