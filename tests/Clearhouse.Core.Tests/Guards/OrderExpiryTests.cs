@@ -41,6 +41,19 @@ public class OrderExpiryTests
     }
 
     [Fact]
+    public void An_order_past_its_expiry_but_not_yet_cancelled_cannot_be_amended()
+    {
+        var v = new GuardVenue();
+        int btc = v.ListPerpetual("BTC", 100_000m);
+        int trader = v.NewAccount(1_000_000m);
+        v.Accept(GuardVenue.Order(trader, btc, Side.Buy, 99_000m, 0.1m) with { ExpiresAtMicros = v.Now + GuardVenue.Second });
+        long id = v.Events[0].OrderId;
+        v.Advance(GuardVenue.Second); // no tick yet: the order still rests
+        v.Reject(new AmendOrder(trader, id, Clearhouse.Core.Numerics.Price.FromDecimal(99_500m), Clearhouse.Core.Numerics.Quantity.FromDecimal(0.1m)), RejectReason.OrderExpired);
+        v.Accept(new CancelOrder(trader, id)); // cancelling is always allowed
+    }
+
+    [Fact]
     public void Orders_without_an_expiry_keep_their_old_encoding_and_orders_with_one_round_trip()
     {
         var plain = GuardVenue.Order(1, 1, Side.Buy, 99_000m, 0.1m) with { Sequence = 7, TimestampMicros = 8 };
