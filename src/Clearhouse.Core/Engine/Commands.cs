@@ -119,3 +119,10 @@ public sealed record TransferIsolatedMargin(int AccountId, int InstrumentId, Mon
 /// position limits, circuit breaker; docs/guards.md). Takes effect from the next command.
 /// </summary>
 public sealed record SetInstrumentGuards(int InstrumentId, Guards.GuardParameters Guards) : Command;
+
+/// <summary>
+/// Governance: sets (or, with a null <see cref="Schedule"/>, clears) the listing schedule of an
+/// underlying: which expiries, futures and option strikes the engine keeps listed on its own
+/// (docs/settlement.md). What the schedule wants is listed at once, then checked once a minute.
+/// </summary>
+public sealed record SetListingSchedule(string Underlying, ListingSchedule? Schedule) : Command;

@@ -119,6 +119,7 @@ public sealed partial class Engine : IMatchListener
                 SetIsolatedMargin c => ApplySetIsolated(c),
                 TransferIsolatedMargin c => ApplyTransferIsolated(c),
                 SetInstrumentGuards c => ApplySetInstrumentGuards(c), // Engine.Guards.cs
+                SetListingSchedule c => ApplySetListingSchedule(c), // Engine.Listing.cs
                 _ => RejectReason.UnknownCommand,
             };
         }
@@ -884,12 +885,15 @@ public sealed partial class Engine : IMatchListener
         {
             foreach (var underlying in underlyings)
             {
-                if (underlying.IndexPrice.IsPositive)
+                if (underlying.IndexPrice.IsPositive && underlying.Oracle is not { LastStatus: OracleStatus.Stale })
                 {
                     underlying.Twap.Add(boundary, underlying.IndexPrice);
                 }
             }
         }
+
+        SettleExpired(); // Engine.Settlement.cs: after the TWAP sample at the expiry boundary is in.
+        ListScheduledOnTheMinute(); // Engine.Listing.cs
 
         foreach (long boundary in Due(ref schedule.LastPremiumMicros, config.PremiumSampleIntervalMicros, 1, first))
         {

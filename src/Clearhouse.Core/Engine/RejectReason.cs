@@ -29,6 +29,7 @@ public enum RejectReason : ushort
     UnknownUnderlying = 306,
     IndexPriceOutOfRange = 307,
     ExpiryInPast = 308,
+    InvalidListingSchedule = 310,
 
     // 400–499: orders
     PriceNotOnTick = 400,
@@ -106,6 +107,7 @@ public static class RejectReasons
         RejectReason.UnknownUnderlying => "No instrument is listed on that underlying.",
         RejectReason.IndexPriceOutOfRange => "The index price must be positive and at most 100,000,000 USDC.",
         RejectReason.ExpiryInPast => "The instrument's expiry is not after the current time.",
+        RejectReason.InvalidListingSchedule => "The listing schedule is not valid (0–8 expiries of each kind, 0–50 strikes each side, strike step 0.1%–50%, and tick, lot and fee templates that make valid instruments).",
         RejectReason.PriceNotOnTick => "The price is not a multiple of the instrument's tick size.",
         RejectReason.AmountNotOnLot => "The amount is not a multiple of the instrument's minimum amount.",
         RejectReason.OrderAmountNotPositive => "The order amount must be greater than zero.",

@@ -39,6 +39,9 @@ public static class CommandCodec
         /// <summary>A <see cref="PlaceOrder"/> with an expiry: tag 6's layout, then the expiry. Orders without one keep tag 6.</summary>
         PlaceOrderWithExpiry = 40,
         SetInstrumentGuards = 41,
+
+        // 50–59: instrument lifecycle (docs/settlement.md)
+        SetListingSchedule = 50,
     }
 
     /// <summary>The canonical bytes of <paramref name="command"/> in a new array.</summary>
@@ -238,6 +241,16 @@ public static class CommandCodec
                 w.Int(c.InstrumentId);
                 WriteGuards(w, c.Guards);
                 break;
+            case SetListingSchedule c:
+                Header(w, Tag.SetListingSchedule, c);
+                w.String(c.Underlying);
+                w.Bool(c.Schedule is not null);
+                if (c.Schedule is { } schedule)
+                {
+                    WriteListingSchedule(w, schedule);
+                }
+
+                break;
             case ConfigureOracle c:
                 Header(w, Tag.ConfigureOracle, c);
                 w.String(c.Underlying);
@@ -277,6 +290,7 @@ public static class CommandCodec
             Tag.Tick => new Tick(),
             Tag.SetVolatilitySurface => ReadSurface(ref r),
             Tag.RegisterReporter => new RegisterReporter(r.RequiredString(), r.Bytes().ToArray()),
+            Tag.SetListingSchedule => new SetListingSchedule(r.RequiredString(), r.Bool() ? ReadListingSchedule(ref r) : null),
             Tag.ConfigureOracle => new ConfigureOracle(r.RequiredString(), new Oracles.OracleParameters(r.Int(), r.Long(), r.Long(), r.Int())),
             Tag.SetMarginMode => new SetMarginMode(r.Int(), (MarginMode)r.Byte()),
             Tag.SetIsolatedMargin => new SetIsolatedMargin(r.Int(), r.Int(), r.Bool()),
@@ -286,6 +300,28 @@ public static class CommandCodec
         r.EnsureEnd();
         return command with { Sequence = sequence, TimestampMicros = time };
     }
+
+    /// <summary>A listing schedule, as the governance command and snapshots encode it.</summary>
+    internal static void WriteListingSchedule(CanonicalWriter w, ListingSchedule s)
+    {
+        w.Int(s.Dailies);
+        w.Int(s.Weeklies);
+        w.Int(s.Monthlies);
+        w.Int(s.Quarterlies);
+        w.Bool(s.ListFutures);
+        w.Int(s.StrikesPerSide);
+        w.Int(s.StrikeStepPpm);
+        w.Long(s.FutureTickSize.Micros);
+        w.Long(s.FutureMinAmount.Units);
+        w.Long(s.OptionTickSize.Micros);
+        w.Long(s.OptionMinAmount.Units);
+        w.Int(s.MakerFeePpm);
+        w.Int(s.TakerFeePpm);
+    }
+
+    internal static ListingSchedule ReadListingSchedule(ref CanonicalReader r) => new(
+        r.Int(), r.Int(), r.Int(), r.Int(), r.Bool(), r.Int(), r.Int(),
+        new Price(r.Long()), new Quantity(r.Long()), new Price(r.Long()), new Quantity(r.Long()), r.Int(), r.Int());
 
     internal static void WriteSpec(CanonicalWriter w, InstrumentSpec spec)
     {

@@ -18,7 +18,7 @@ namespace Clearhouse.Core.Serialization;
 /// </summary>
 public static partial class EngineSnapshot
 {
-    private const string Tag = "clearhouse/snapshot/v3";
+    private const string Tag = "clearhouse/snapshot/v4";
 
     public static byte[] Write(Engine.Engine engine)
     {
@@ -156,6 +156,11 @@ public static partial class EngineSnapshot
             {
                 underlying.VolSurface = Pricing.VolSurface.Create(VolSurfaceUpdate.ReadParameters(ref r));
             }
+
+            if (r.Bool())
+            {
+                underlying.Listing = CommandCodec.ReadListingSchedule(ref r);
+            }
         }
 
         int instrumentCount = Count(ref r);
@@ -173,6 +178,8 @@ public static partial class EngineSnapshot
             instrument.OptionMarkedMicros = r.Long();
             instrument.PremiumSumPpb = r.Long();
             instrument.PremiumSamples = r.Int();
+            instrument.SettlementPrice = new Price(r.Long());
+            instrument.SettledMicros = r.Long();
             int fundings = Count(ref r);
             for (int f = 0; f < fundings; f++)
             {
@@ -312,6 +319,12 @@ public static partial class EngineSnapshot
         {
             VolSurfaceUpdate.WriteParameters(w, surface.Parameters);
         }
+
+        w.Bool(underlying.Listing is not null);
+        if (underlying.Listing is { } listing)
+        {
+            CommandCodec.WriteListingSchedule(w, listing);
+        }
     }
 
     /// <summary>An instrument's lifecycle, open interest, trading and funding state (not its spec or book).</summary>
@@ -328,6 +341,8 @@ public static partial class EngineSnapshot
         w.Long(instrument.OptionMarkedMicros);
         w.Long(instrument.PremiumSumPpb);
         w.Int(instrument.PremiumSamples);
+        w.Long(instrument.SettlementPrice.Micros);
+        w.Long(instrument.SettledMicros);
         w.Int(instrument.FundingHistory.Count);
         foreach (var f in instrument.FundingHistory)
         {

@@ -667,7 +667,7 @@ public class EngineProperties
 /// </summary>
 public class PinnedStateHashTests
 {
-    private const string PinnedHash = "bbedf10f78c13d433542b6d6b9253abfb41c7af5691cb5af7e780c4c5cee7cd9";
+    private const string PinnedHash = "35c51ffb475f038202469c3b934920dac9df0a3b681aadb7f3f279468747b0bb";
 
     [Fact]
     public void A_fixed_scripted_session_ends_in_the_pinned_state_hash()
