@@ -19,7 +19,11 @@ public sealed class QuietServerTests(QuietServer fixture) : IClassFixture<QuietS
     public async Task Without_the_demo_the_instruments_are_listed_and_no_demo_accounts_exist()
     {
         var instruments = await Server.GetOkAsync("/api/instruments");
-        Assert.Equal(26, instruments.GetArrayLength()); // 2 × (perpetual + 2 futures + 5 strikes × call/put)
+        // 2 × (perpetual + 2 quarterly futures + 5 strikes × call/put on the first), then the listing
+        // schedule: per underlying 3 strikes × call/put on the second quarterly, and a future and
+        // 3 strikes × call/put on each daily.
+        int expiries = Genesis.GenesisPlan.Schedule(Genesis.GenesisPlan.Default[0]).Expiries(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000).Count;
+        Assert.Equal(2 * (13 + 6 + (7 * (expiries - 2))), instruments.GetArrayLength());
         var btc = instruments.EnumerateArray().Single(i => i.GetProperty("name").GetString() == Btc);
         Assert.Equal("95000", btc.GetProperty("markPrice").GetString());
 

@@ -49,7 +49,15 @@ public sealed record PlaceOrder(
     Quantity Amount,
     OrderFlags Flags = OrderFlags.None,
     string? ClientOrderId = null,
-    SelfTradePrevention SelfTradePrevention = SelfTradePrevention.CancelResting) : Command;
+    SelfTradePrevention SelfTradePrevention = SelfTradePrevention.CancelResting) : Command
+{
+    /// <summary>
+    /// Sequencer time (Unix µs) from which the order is stale: rejected if it arrives at or after it,
+    /// cancelled on the first tick at or after it while resting (docs/guards.md). 0: no expiry. A
+    /// gateway turns a client's "max age" into this: the client's send time + the max age.
+    /// </summary>
+    public long ExpiresAtMicros { get; init; }
+}
 
 public sealed record CancelOrder(int AccountId, long OrderId) : Command;
 
@@ -108,3 +116,16 @@ public sealed record TransferIsolatedMargin(int AccountId, int InstrumentId, Mon
 
 /// <summary>Governance: money from outside the venue into the insurance fund.</summary>
 public sealed record DepositInsuranceFund(Money Amount) : Command;
+
+/// <summary>
+/// Governance: sets one instrument's market-integrity guards (price band, open-interest caps,
+/// position limits, circuit breaker; docs/guards.md). Takes effect from the next command.
+/// </summary>
+public sealed record SetInstrumentGuards(int InstrumentId, Guards.GuardParameters Guards) : Command;
+
+/// <summary>
+/// Governance: sets (or, with a null <see cref="Schedule"/>, clears) the listing schedule of an
+/// underlying: which expiries, futures and option strikes the engine keeps listed on its own
+/// (docs/settlement.md). What the schedule wants is listed at once, then checked once a minute.
+/// </summary>
+public sealed record SetListingSchedule(string Underlying, ListingSchedule? Schedule) : Command;

@@ -121,6 +121,8 @@ public sealed partial class Engine : IMatchListener
                 SetIsolatedMargin c => ApplySetIsolated(c),
                 TransferIsolatedMargin c => ApplyTransferIsolated(c),
                 DepositInsuranceFund c => ApplyDepositInsurance(c),
+                SetInstrumentGuards c => ApplySetInstrumentGuards(c), // Engine.Guards.cs
+                SetListingSchedule c => ApplySetListingSchedule(c), // Engine.Listing.cs
                 _ => RejectReason.UnknownCommand,
             };
         }
@@ -332,6 +334,7 @@ public sealed partial class Engine : IMatchListener
     {
         instruments.Add(instrument);
         instrumentsByName.Add(instrument.Name, instrument);
+        instrument.Guard.Parameters = config.Guards; // the venue default; a snapshot restores the instrument's own
         instrument.Underlying.Listed.Add(instrument);
         if (instrument.Kind == InstrumentKind.Option)
         {
@@ -895,12 +898,15 @@ public sealed partial class Engine : IMatchListener
         {
             foreach (var underlying in underlyings)
             {
-                if (underlying.IndexPrice.IsPositive)
+                if (underlying.IndexPrice.IsPositive && underlying.Oracle is not { LastStatus: OracleStatus.Stale })
                 {
                     underlying.Twap.Add(boundary, underlying.IndexPrice);
                 }
             }
         }
+
+        SettleExpired(); // Engine.Settlement.cs: after the TWAP sample at the expiry boundary is in.
+        ListScheduledOnTheMinute(); // Engine.Listing.cs
 
         foreach (long boundary in Due(ref schedule.LastPremiumMicros, config.PremiumSampleIntervalMicros, 1, first))
         {
@@ -913,6 +919,7 @@ public sealed partial class Engine : IMatchListener
             PayFunding(boundary);
         }
 
+        RunGuards(); // Engine.Guards.cs: order expiry, breaker resumes and samples.
         return RejectReason.None;
     }
 
@@ -1142,6 +1149,12 @@ public sealed partial class Engine : IMatchListener
             amount = new Quantity(Math.Min(amount.Units, room));
         }
 
+        reason = CheckOrderGuards(command, account, instrument, isLimit, amount, ref limit); // Engine.Guards.cs
+        if (reason != RejectReason.None)
+        {
+            return reason;
+        }
+
         var book = instrument.Book;
         if (postOnly && book.WouldCross(command.Side, limit))
         {
@@ -1191,6 +1204,7 @@ public sealed partial class Engine : IMatchListener
             if (mayRest && !stoppedBySelfTrade)
             {
                 Rest(account, instrument, order);
+                TrackExpiry(order.OrderId, command.ExpiresAtMicros); // Engine.Guards.cs
             }
             else
             {
@@ -1258,6 +1272,12 @@ public sealed partial class Engine : IMatchListener
         if (order.IsReduceOnly && newRemaining > order.Remaining)
         {
             return RejectReason.ReduceOnlyWouldIncrease;
+        }
+
+        reason = CheckAmendGuards(account, instrument, order, command.NewPrice, newRemaining); // Engine.Guards.cs
+        if (reason != RejectReason.None)
+        {
+            return reason;
         }
 
         reason = CheckOrderMargin(account, instrument, order.Side, command.NewPrice, newRemaining, mayTake: crosses, replaced: order, out var topUp);
@@ -1379,7 +1399,7 @@ public sealed partial class Engine : IMatchListener
 
         if (instrument.State != InstrumentState.Active)
         {
-            return RejectReason.InstrumentNotActive;
+            return NotActiveReason(instrument); // Engine.Guards.cs: a breaker halt has its own reason
         }
 
         return instrument.MarkPrice.IsPositive ? RejectReason.None : RejectReason.NoMarkPrice;

@@ -86,5 +86,11 @@ public sealed record EngineConfig
     /// </summary>
     public Func<IOrderBook> BookFactory { get; init; } = static () => new ArrayOrderBook();
 
+    /// <summary>
+    /// Market-integrity guards every new listing starts with (docs/guards.md); governance changes
+    /// them per instrument with <see cref="SetInstrumentGuards"/>. Default: all off.
+    /// </summary>
+    public Guards.GuardParameters Guards { get; init; } = Clearhouse.Core.Guards.GuardParameters.Off;
+
     public static EngineConfig Default { get; } = new();
 }

@@ -60,6 +60,31 @@ public enum EventKind : byte
 
     /// <summary>Governance deposited into the insurance fund.</summary>
     InsuranceDeposited = 29,
+
+    // 40–49: expiry and settlement (docs/settlement.md)
+
+    /// <summary>A dated instrument reached its expiry: its orders were cancelled and it stopped trading (Halted) until it settles.</summary>
+    InstrumentExpired = 40,
+
+    /// <summary>A dated instrument settled at <see cref="EngineEvent.Price"/>; <see cref="EngineEvent.Quantity"/> is the open interest settled, <see cref="EngineEvent.Amount"/> the rounding residue paid to the insurance fund.</summary>
+    InstrumentSettled = 41,
+
+    /// <summary>One account's position cash-settled: size in <see cref="EngineEvent.Quantity"/>, value per contract in <see cref="EngineEvent.Price"/>, <see cref="EngineEvent.Amount"/> paid (negative: received).</summary>
+    PositionSettled = 42,
+
+    /// <summary>Governance set or cleared an underlying's listing schedule (<see cref="EngineEvent.UnderlyingId"/>).</summary>
+    ListingScheduleSet = 43,
+
+    // 50–59: market-integrity guards (docs/guards.md)
+
+    /// <summary>The circuit breaker halted an instrument: <see cref="EngineEvent.Price"/> the mark, <see cref="EngineEvent.RatePpb"/> the move in ppm (not ppb), <see cref="EngineEvent.TimestampMicros"/> + the halt is when it resumes.</summary>
+    TradingHalted = 50,
+
+    /// <summary>A circuit-breaker halt ended; continuous trading resumed.</summary>
+    TradingResumed = 51,
+
+    /// <summary>Governance set an instrument's guard parameters.</summary>
+    GuardsSet = 52,
 }
 
 /// <summary>Why an order left the book without filling.</summary>
@@ -77,6 +102,12 @@ public enum CancelReason : byte
 
     /// <summary>The account is being liquidated: its orders go first.</summary>
     Liquidation = 5,
+
+    /// <summary>The instrument expired: every open order in it is cancelled.</summary>
+    InstrumentExpired = 10,
+
+    /// <summary>The order's own expiry time (<see cref="PlaceOrder.ExpiresAtMicros"/>) passed while it rested.</summary>
+    OrderExpired = 20,
 }
 
 /// <summary>
@@ -106,6 +137,14 @@ public enum CancelReason : byte
 /// <see cref="Side"/> of the liquidated account, <see cref="Quantity"/>, <see cref="Price"/> (the bankruptcy price), <see cref="ProofIndex"/>.</item>
 /// <item><c>LiquidationFeeCharged</c>, <c>InsuranceDeficitCovered</c>: <see cref="AccountId"/>, <see cref="Amount"/>.</item>
 /// <item><c>InsuranceDeposited</c>: <see cref="Amount"/>.</item>
+/// <item><c>InstrumentExpired</c>: <see cref="InstrumentId"/>, <see cref="UnderlyingId"/>.</item>
+/// <item><c>ListingScheduleSet</c>: <see cref="UnderlyingId"/>.</item>
+/// <item><c>InstrumentSettled</c>: <see cref="InstrumentId"/>, <see cref="UnderlyingId"/>, settlement price in <see cref="Price"/>,
+/// open interest settled in <see cref="Quantity"/>, rounding residue to the insurance fund in <see cref="Amount"/>.</item>
+/// <item><c>PositionSettled</c>: <see cref="AccountId"/>, <see cref="InstrumentId"/>, position in <see cref="Quantity"/>, value per contract
+/// in <see cref="Price"/> (the settlement price for futures, intrinsic value for options), <see cref="Amount"/> paid (negative: received).</item>
+/// <item><c>TradingHalted</c>: <see cref="InstrumentId"/>, mark in <see cref="Price"/>, the move that tripped the breaker in <see cref="RatePpb"/> (ppm).</item>
+/// <item><c>TradingResumed</c>, <c>GuardsSet</c>: <see cref="InstrumentId"/>.</item>
 /// </list>
 /// </summary>
 public struct EngineEvent

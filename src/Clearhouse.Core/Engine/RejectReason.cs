@@ -29,6 +29,7 @@ public enum RejectReason : ushort
     UnknownUnderlying = 306,
     IndexPriceOutOfRange = 307,
     ExpiryInPast = 308,
+    InvalidListingSchedule = 310,
 
     // 400–499: orders
     PriceNotOnTick = 400,
@@ -73,6 +74,14 @@ public enum RejectReason : ushort
     VolSurfaceInvalid = 613,
     VolSurfaceReplayed = 614,
 
+    // 700–799: market-integrity guards (docs/guards.md)
+    PriceOutsideBand = 700,
+    OpenInterestCapExceeded = 701,
+    PositionLimitExceeded = 702,
+    TradingHalted = 703,
+    OrderExpired = 704,
+    InvalidGuardParameters = 705,
+
     // 900–999: reserved for gateways (malformed requests refused before they become commands);
     // Core never emits them. See Clearhouse.Server's GatewayReason.
 }
@@ -99,6 +108,7 @@ public static class RejectReasons
         RejectReason.UnknownUnderlying => "No instrument is listed on that underlying.",
         RejectReason.IndexPriceOutOfRange => "The index price must be positive and at most 100,000,000 USDC.",
         RejectReason.ExpiryInPast => "The instrument's expiry is not after the current time.",
+        RejectReason.InvalidListingSchedule => "The listing schedule is not valid (0–8 expiries of each kind, 0–50 strikes each side, strike step 0.1%–50%, and tick, lot and fee templates that make valid instruments).",
         RejectReason.PriceNotOnTick => "The price is not a multiple of the instrument's tick size.",
         RejectReason.AmountNotOnLot => "The amount is not a multiple of the instrument's minimum amount.",
         RejectReason.OrderAmountNotPositive => "The order amount must be greater than zero.",
@@ -136,6 +146,12 @@ public static class RejectReasons
         RejectReason.VolSurfaceInvalid => "The volatility surface is malformed or admits arbitrage (negative variance, butterfly or calendar).",
         RejectReason.VolSurfaceReplayed => "The surface is not newer than the one in force for that underlying.",
         RejectReason.WithdrawalHeldOracleStale => "Withdrawals are held while an oracle the account's positions depend on is stale; try again once it recovers.",
+        RejectReason.PriceOutsideBand => "The limit price is further from the mark than the instrument's price band allows.",
+        RejectReason.OpenInterestCapExceeded => "If filled in full, the order could take the instrument's open interest above its cap.",
+        RejectReason.PositionLimitExceeded => "If filled in full (with the account's other orders on that side), the order could take the position beyond the account's limit in this instrument.",
+        RejectReason.TradingHalted => "Trading in the instrument is paused by its circuit breaker after a sharp mark move; cancels are accepted, and trading resumes after the cooling period.",
+        RejectReason.OrderExpired => "The order's expiry time had already passed when it reached the sequencer (a stale order is never executed late).",
+        RejectReason.InvalidGuardParameters => "The guard parameters are not valid (band below 100%, soft cap lower below upper, share of open interest at most 100%, breaker window and halt 1 s to 24 h).",
         _ => $"Rejected ({(int)reason}).",
     };
 }

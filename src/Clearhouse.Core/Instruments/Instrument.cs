@@ -13,7 +13,7 @@ public enum InstrumentState : byte
     /// <summary>Listed but not trading (e.g. paused by a guard); orders are rejected.</summary>
     Halted = 2,
 
-    /// <summary>Expired and settled: archived, never trades again (the settlement issue drives this).</summary>
+    /// <summary>Expired and settled: archived, never trades again, never marked (docs/settlement.md).</summary>
     Settled = 3,
 }
 
@@ -38,6 +38,9 @@ public sealed class Underlying(int id, string name, IndexTwap twap)
 
     /// <summary>The volatility surface in force, from the latest accepted signed update; null before the first.</summary>
     public Pricing.VolSurface? VolSurface { get; internal set; }
+
+    /// <summary>The listing schedule the engine follows for this underlying; null when instruments are listed by hand (docs/settlement.md).</summary>
+    public ListingSchedule? Listing { get; internal set; }
 
     /// <summary>Every instrument listed on this underlying, in id order (derived).</summary>
     internal List<Instrument> Listed { get; } = [];
@@ -170,4 +173,13 @@ public sealed class Instrument
     public Price LastTradePrice { get; internal set; }
 
     public long TradeCount { get; internal set; }
+
+    /// <summary>Market-integrity guards: parameters, circuit-breaker halt and mark samples (docs/guards.md).</summary>
+    public Guards.InstrumentGuardState Guard { get; } = new();
+
+    /// <summary>The price the instrument settled at (the 30-minute index TWAP to expiry); zero until it settles (docs/settlement.md).</summary>
+    public Price SettlementPrice { get; internal set; }
+
+    /// <summary>Sequencer time of settlement; zero until it settles.</summary>
+    public long SettledMicros { get; internal set; }
 }

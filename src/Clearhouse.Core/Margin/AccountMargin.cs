@@ -87,8 +87,12 @@ internal sealed class AccountMargin
             return OptionMargin.Initial(position, terms.Right, terms.Strike, instrument.Underlying.IndexPrice, mark, optionRates);
         }
 
-        return StandardMargin.Initial(position, mark, instrument.Spec.Tiers);
+        return StandardMargin.Initial(position, mark, instrument.Spec.Tiers, OpenInterestScalePpm(instrument));
     }
+
+    /// <summary>The soft open-interest cap's scale for a future or perpetual now (docs/guards.md); 0 without one.</summary>
+    private static long OpenInterestScalePpm(Instrument instrument) =>
+        instrument.Guard.Parameters.OpenInterestScalePpm(instrument.LongOpenInterest);
 
     /// <summary>An isolated position's own figures.</summary>
     public MarginSummary Isolated(Instrument instrument, in Position position)
@@ -101,7 +105,7 @@ internal sealed class AccountMargin
             cash + position.OpenCost,
             cash + value,
             value - position.OpenCost,
-            StandardMargin.Initial(position, mark, tiers),
+            StandardMargin.Initial(position, mark, tiers, OpenInterestScalePpm(instrument)),
             StandardMargin.Maintenance(position, mark, tiers));
     }
 
@@ -186,6 +190,11 @@ internal sealed class AccountMargin
                 if (!maintenanceOnly)
                 {
                     initial += StandardMargin.AdverseOrderCost(position, mark);
+                    if (instrument.Kind != InstrumentKind.Option)
+                    {
+                        // The soft open-interest cap, as an add-on to the scenario loss (docs/guards.md).
+                        initial += StandardMargin.OpenInterestAddOn(position, mark, instrument.Spec.Tiers, OpenInterestScalePpm(instrument));
+                    }
                 }
 
                 Accumulate(instrument, position, mark);
@@ -207,7 +216,7 @@ internal sealed class AccountMargin
             {
                 var tiers = instrument.Spec.Tiers;
                 balance += position.OpenCost;
-                positionInitial = maintenanceOnly ? Money.Zero : StandardMargin.Initial(position, mark, tiers);
+                positionInitial = maintenanceOnly ? Money.Zero : StandardMargin.Initial(position, mark, tiers, OpenInterestScalePpm(instrument));
                 positionMaintenance = StandardMargin.Maintenance(position, mark, tiers);
             }
 

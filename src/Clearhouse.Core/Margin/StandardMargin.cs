@@ -35,12 +35,43 @@ public static class StandardMargin
     /// <summary>Value of a position at the mark, rounded down (against the account on both sides).</summary>
     public static Money PositionValue(Price mark, Quantity size) => Notional.Of(mark, size, Rounding.Floor);
 
-    public static Money Initial(in Position position, Price mark, MarginTiers tiers)
+    /// <summary>
+    /// The initial requirement; with <paramref name="openInterestScalePpm"/> &gt; 0 (the soft
+    /// open-interest cap, docs/guards.md) the rate of every tier is raised to
+    /// <c>IMF + scale × (1 − IMF)</c>, dYdX's open-interest margin fraction.
+    /// </summary>
+    public static Money Initial(in Position position, Price mark, MarginTiers tiers, long openInterestScalePpm = 0)
+    {
+        var notional = Notional.Of(mark, WorstSize(position), Rounding.Ceiling);
+        var tiered = tiers.Initial(notional);
+        return tiered + OpenInterestExtra(notional, tiered, openInterestScalePpm) + AdverseOrderCost(position, mark);
+    }
+
+    /// <summary>
+    /// What the soft open-interest cap adds to a future's initial requirement: <c>scale × (notional −
+    /// tiered initial)</c>, rounded up. Applied per tier this is <c>Σ (IMF_i + s(1 − IMF_i)) n_i − Σ IMF_i n_i</c>,
+    /// so the scaled requirement never exceeds the notional (IMF_eff ≤ 1). Portfolio margin adds the
+    /// same figure as an add-on.
+    /// </summary>
+    public static Money OpenInterestAddOn(in Position position, Price mark, MarginTiers tiers, long openInterestScalePpm)
+    {
+        if (openInterestScalePpm <= 0)
+        {
+            return Money.Zero;
+        }
+
+        var notional = Notional.Of(mark, WorstSize(position), Rounding.Ceiling);
+        return OpenInterestExtra(notional, tiers.Initial(notional), openInterestScalePpm);
+    }
+
+    private static Money OpenInterestExtra(Money notional, Money tiered, long scalePpm) =>
+        scalePpm <= 0 ? Money.Zero : Money.Max(Money.Zero, notional - tiered).MultiplyPpm(scalePpm, Rounding.Ceiling);
+
+    private static Quantity WorstSize(in Position position)
     {
         long worstLong = position.Size.Units + position.OpenBuyQuantity.Units;
         long worstShort = position.Size.Units - position.OpenSellQuantity.Units;
-        long worst = Math.Max(Math.Abs(worstLong), Math.Abs(worstShort));
-        return tiers.Initial(Notional.Of(mark, new Quantity(worst), Rounding.Ceiling)) + AdverseOrderCost(position, mark);
+        return new Quantity(Math.Max(Math.Abs(worstLong), Math.Abs(worstShort)));
     }
 
     /// <summary>

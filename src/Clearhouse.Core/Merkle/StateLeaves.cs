@@ -17,7 +17,7 @@ public static class StateLeaves
     public const string VenueTag = "clearhouse/leaf/venue/v1";
     public const string FeeAccountTag = "clearhouse/leaf/fee-account/v1";
     public const string InsuranceFundTag = "clearhouse/leaf/insurance-fund/v2";
-    public const string InstrumentTag = "clearhouse/leaf/instrument/v2";
+    public const string InstrumentTag = "clearhouse/leaf/instrument/v3";
     public const string AccountTag = "clearhouse/leaf/account/v2";
 
     /// <summary>Counters, external ledger totals and the index of every underlying.</summary>

@@ -34,6 +34,15 @@ public static class CommandCodec
         SetIsolatedMargin = 16,
         TransferIsolatedMargin = 17,
         DepositInsuranceFund = 18,
+
+        // 40–49: market-integrity guards (docs/guards.md)
+
+        /// <summary>A <see cref="PlaceOrder"/> with an expiry: tag 6's layout, then the expiry. Orders without one keep tag 6.</summary>
+        PlaceOrderWithExpiry = 40,
+        SetInstrumentGuards = 41,
+
+        // 50–59: instrument lifecycle (docs/settlement.md)
+        SetListingSchedule = 50,
     }
 
     /// <summary>The canonical bytes of <paramref name="command"/> in a new array.</summary>
@@ -124,7 +133,7 @@ public static class CommandCodec
         switch (command)
         {
             case PlaceOrder c:
-                ok = Header(ref w, Tag.PlaceOrder, c)
+                ok = Header(ref w, c.ExpiresAtMicros == 0 ? Tag.PlaceOrder : Tag.PlaceOrderWithExpiry, c)
                     && w.Int(c.AccountId)
                     && w.Int(c.InstrumentId)
                     && w.Byte((byte)c.Side)
@@ -134,7 +143,8 @@ public static class CommandCodec
                     && w.Long(c.Amount.Units)
                     && w.Byte((byte)c.Flags)
                     && w.String(c.ClientOrderId)
-                    && w.Byte((byte)c.SelfTradePrevention);
+                    && w.Byte((byte)c.SelfTradePrevention)
+                    && (c.ExpiresAtMicros == 0 || w.Long(c.ExpiresAtMicros));
                 break;
             case AmendOrder c:
                 ok = Header(ref w, Tag.AmendOrder, c)
@@ -231,6 +241,21 @@ public static class CommandCodec
                 w.String(c.Underlying);
                 w.Bytes(c.PublicKey);
                 break;
+            case SetInstrumentGuards c:
+                Header(w, Tag.SetInstrumentGuards, c);
+                w.Int(c.InstrumentId);
+                WriteGuards(w, c.Guards);
+                break;
+            case SetListingSchedule c:
+                Header(w, Tag.SetListingSchedule, c);
+                w.String(c.Underlying);
+                w.Bool(c.Schedule is not null);
+                if (c.Schedule is { } schedule)
+                {
+                    WriteListingSchedule(w, schedule);
+                }
+
+                break;
             case ConfigureOracle c:
                 Header(w, Tag.ConfigureOracle, c);
                 w.String(c.Underlying);
@@ -256,6 +281,8 @@ public static class CommandCodec
             Tag.PlaceOrder => new PlaceOrder(
                 r.Int(), r.Int(), (Side)r.Byte(), (OrderType)r.Byte(), (TimeInForce)r.Byte(),
                 new Price(r.Long()), new Quantity(r.Long()), (OrderFlags)r.Byte(), r.String(), (SelfTradePrevention)r.Byte()),
+            Tag.PlaceOrderWithExpiry => ReadPlaceOrderWithExpiry(ref r),
+            Tag.SetInstrumentGuards => new SetInstrumentGuards(r.Int(), ReadGuards(ref r)),
             Tag.AmendOrder => new AmendOrder(r.Int(), r.Long(), new Price(r.Long()), new Quantity(r.Long())),
             Tag.CancelOrder => new CancelOrder(r.Int(), r.Long()),
             Tag.CancelAllOrders => new CancelAllOrders(r.Int(), r.Int()),
@@ -268,6 +295,7 @@ public static class CommandCodec
             Tag.Tick => new Tick(),
             Tag.SetVolatilitySurface => ReadSurface(ref r),
             Tag.RegisterReporter => new RegisterReporter(r.RequiredString(), r.Bytes().ToArray()),
+            Tag.SetListingSchedule => new SetListingSchedule(r.RequiredString(), r.Bool() ? ReadListingSchedule(ref r) : null),
             Tag.ConfigureOracle => new ConfigureOracle(r.RequiredString(), new Oracles.OracleParameters(r.Int(), r.Long(), r.Long(), r.Int())),
             Tag.SetMarginMode => new SetMarginMode(r.Int(), (MarginMode)r.Byte()),
             Tag.SetIsolatedMargin => new SetIsolatedMargin(r.Int(), r.Int(), r.Bool()),
@@ -278,6 +306,28 @@ public static class CommandCodec
         r.EnsureEnd();
         return command with { Sequence = sequence, TimestampMicros = time };
     }
+
+    /// <summary>A listing schedule, as the governance command and snapshots encode it.</summary>
+    internal static void WriteListingSchedule(CanonicalWriter w, ListingSchedule s)
+    {
+        w.Int(s.Dailies);
+        w.Int(s.Weeklies);
+        w.Int(s.Monthlies);
+        w.Int(s.Quarterlies);
+        w.Bool(s.ListFutures);
+        w.Int(s.StrikesPerSide);
+        w.Int(s.StrikeStepPpm);
+        w.Long(s.FutureTickSize.Micros);
+        w.Long(s.FutureMinAmount.Units);
+        w.Long(s.OptionTickSize.Micros);
+        w.Long(s.OptionMinAmount.Units);
+        w.Int(s.MakerFeePpm);
+        w.Int(s.TakerFeePpm);
+    }
+
+    internal static ListingSchedule ReadListingSchedule(ref CanonicalReader r) => new(
+        r.Int(), r.Int(), r.Int(), r.Int(), r.Bool(), r.Int(), r.Int(),
+        new Price(r.Long()), new Quantity(r.Long()), new Price(r.Long()), new Quantity(r.Long()), r.Int(), r.Int());
 
     internal static void WriteSpec(CanonicalWriter w, InstrumentSpec spec)
     {
@@ -328,6 +378,32 @@ public static class CommandCodec
 
         return new InstrumentSpec(terms, tick, lot, maker, taker, MarginTiers.Create(tiers), protection);
     }
+
+    private static PlaceOrder ReadPlaceOrderWithExpiry(ref CanonicalReader r)
+    {
+        var order = new PlaceOrder(
+            r.Int(), r.Int(), (Side)r.Byte(), (OrderType)r.Byte(), (TimeInForce)r.Byte(),
+            new Price(r.Long()), new Quantity(r.Long()), (OrderFlags)r.Byte(), r.String(), (SelfTradePrevention)r.Byte());
+        long expiresAt = r.Long();
+        return expiresAt != 0 ? order with { ExpiresAtMicros = expiresAt } : throw new FormatException("An order with an expiry needs a non-zero expiry time.");
+    }
+
+    /// <summary>Guard parameters, as the governance command and snapshots encode them.</summary>
+    internal static void WriteGuards(CanonicalWriter w, Guards.GuardParameters g)
+    {
+        w.Int(g.PriceBandPpm);
+        w.Long(g.OpenInterestCap.Units);
+        w.Long(g.OpenInterestSoftLower.Units);
+        w.Long(g.OpenInterestSoftUpper.Units);
+        w.Long(g.PositionLimitFloor.Units);
+        w.Int(g.PositionLimitOpenInterestPpm);
+        w.Int(g.BreakerMovePpm);
+        w.Long(g.BreakerWindowMicros);
+        w.Long(g.BreakerHaltMicros);
+    }
+
+    internal static Guards.GuardParameters ReadGuards(ref CanonicalReader r) => new(
+        r.Int(), new Quantity(r.Long()), new Quantity(r.Long()), new Quantity(r.Long()), new Quantity(r.Long()), r.Int(), r.Int(), r.Long(), r.Long());
 
     private static SetVolatilitySurface ReadSurface(ref CanonicalReader r)
     {

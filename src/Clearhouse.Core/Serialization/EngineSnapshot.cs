@@ -16,9 +16,9 @@ namespace Clearhouse.Core.Serialization;
 /// order ids) are rebuilt, not stored. The venue-wide <see cref="EngineConfig"/> limits are stored
 /// and checked on restore, so a snapshot cannot silently run under different rules.
 /// </summary>
-public static class EngineSnapshot
+public static partial class EngineSnapshot
 {
-    private const string Tag = "clearhouse/snapshot/v4";
+    private const string Tag = "clearhouse/snapshot/v5";
 
     public static byte[] Write(Engine.Engine engine)
     {
@@ -111,6 +111,8 @@ public static class EngineSnapshot
                 w.String(o.ClientOrderId);
             }
         }
+
+        WriteGuardSection(w, engine); // EngineSnapshot.Guards.cs: absent while every guard is off
     }
 
     /// <summary>
@@ -175,6 +177,11 @@ public static class EngineSnapshot
             {
                 underlying.VolSurface = Pricing.VolSurface.Create(VolSurfaceUpdate.ReadParameters(ref r));
             }
+
+            if (r.Bool())
+            {
+                underlying.Listing = CommandCodec.ReadListingSchedule(ref r);
+            }
         }
 
         int instrumentCount = Count(ref r);
@@ -192,6 +199,8 @@ public static class EngineSnapshot
             instrument.OptionMarkedMicros = r.Long();
             instrument.PremiumSumPpb = r.Long();
             instrument.PremiumSamples = r.Int();
+            instrument.SettlementPrice = new Price(r.Long());
+            instrument.SettledMicros = r.Long();
             int fundings = Count(ref r);
             for (int f = 0; f < fundings; f++)
             {
@@ -260,6 +269,7 @@ public static class EngineSnapshot
             }
         }
 
+        ReadGuardSection(ref r, engine, config); // EngineSnapshot.Guards.cs
         r.EnsureEnd();
         engine.RebuildDerivedState();
         return engine;
@@ -363,6 +373,12 @@ public static class EngineSnapshot
         {
             VolSurfaceUpdate.WriteParameters(w, surface.Parameters);
         }
+
+        w.Bool(underlying.Listing is not null);
+        if (underlying.Listing is { } listing)
+        {
+            CommandCodec.WriteListingSchedule(w, listing);
+        }
     }
 
     /// <summary>An instrument's lifecycle, open interest, trading and funding state (not its spec or book).</summary>
@@ -379,6 +395,8 @@ public static class EngineSnapshot
         w.Long(instrument.OptionMarkedMicros);
         w.Long(instrument.PremiumSumPpb);
         w.Int(instrument.PremiumSamples);
+        w.Long(instrument.SettlementPrice.Micros);
+        w.Long(instrument.SettledMicros);
         w.Int(instrument.FundingHistory.Count);
         foreach (var f in instrument.FundingHistory)
         {

@@ -21,7 +21,9 @@ public sealed record GenesisUnderlying(string Underlying, Price TickSize, Quanti
 /// strike step), then set each underlying's first index price. Options trade once they have a mark,
 /// which comes from the underlying's volatility surface (published by its oracle). Which quarters those are
 /// depends on today's date, which is why this lives in the server and not in Core: the commands it
-/// produces are what the journal records, so replay does not depend on the date it runs.
+/// produces are what the journal records, so replay does not depend on the date it runs. Last, each
+/// underlying gets a listing schedule (<see cref="Schedule"/>): from then on the engine lists,
+/// expires, settles and re-lists on its own, driven by sequencer time.
 /// </summary>
 public static class GenesisPlan
 {
@@ -68,6 +70,35 @@ public static class GenesisPlan
             commands.Add(new SetIndexPrice(u.Underlying, u.InitialIndexPrice));
         }
 
+        foreach (var u in underlyings)
+        {
+            commands.Add(new SetListingSchedule(u.Underlying, Schedule(u)));
+        }
+
         return commands;
     }
+
+    /// <summary>
+    /// The demo's listing schedule (docs/settlement.md): two dailies — so something expires and
+    /// settles every day at 08:00 UTC and the next day is listed in its place — and the two
+    /// quarterlies that genesis listed by hand (re-listed as they expire), each with a future and
+    /// a call and a put at <see cref="ScheduledStrikesPerSide"/> strikes each side of the index,
+    /// spaced like the genesis strikes (the underlying's strike step as a share of its initial index,
+    /// rounded up so that it gives the step back).
+    /// </summary>
+    public static ListingSchedule Schedule(GenesisUnderlying u) => new(
+        Dailies: 2,
+        Weeklies: 0,
+        Monthlies: 0,
+        Quarterlies: QuarterlyFutures,
+        ListFutures: true,
+        StrikesPerSide: ScheduledStrikesPerSide,
+        StrikeStepPpm: (int)FixedMath.MulDiv(u.StrikeStep.Micros, 1_000_000, u.InitialIndexPrice.Micros, Rounding.Ceiling),
+        FutureTickSize: u.TickSize,
+        FutureMinAmount: u.MinAmount,
+        OptionTickSize: u.OptionTickSize,
+        OptionMinAmount: u.OptionMinAmount);
+
+    /// <summary>Strikes each side of the index that the schedule keeps listed per expiry.</summary>
+    public const int ScheduledStrikesPerSide = 1;
 }

@@ -669,7 +669,7 @@ public class EngineProperties
 /// </summary>
 public class PinnedStateHashTests
 {
-    private const string PinnedHash = "4f64f94a9084e726530386c1e233174edd658744a340e3a289e92ec725f5d77e";
+    private const string PinnedHash = "e7f7f9621e748e19121282b7a1c18f4bcb273284d33ed9899a4c7d952b92b91d";
 
     [Fact]
     public void A_fixed_scripted_session_ends_in_the_pinned_state_hash()
