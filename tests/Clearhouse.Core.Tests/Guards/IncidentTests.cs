@@ -196,6 +196,20 @@ public class IncidentTests
         }
 
         Assert.True(badDebt <= Money.FromDecimal(0.45m * index * 49.5m), $"bad debt {badDebt}");
+
+        // And the waterfall (docs/liquidation.md) leaves no bad debt on anyone: once the queue is
+        // drained no account is below zero; what the bankrupt entrants could not pay was taken by the
+        // insurance fund, or by auto-deleveraging the opposite side.
+        for (int i = 0; i < 100 && v.Engine.LiquidationQueue.Count > 0; i++)
+        {
+            v.TickAfter(GuardVenue.Second);
+        }
+
+        Assert.Empty(v.Engine.LiquidationQueue);
+        for (int id = 1; id <= v.Engine.AccountCount; id++)
+        {
+            Assert.False(v.Engine.GetMarginSummary(id).Equity.IsNegative, $"account {id} left below zero");
+        }
     }
 
     /// <summary>Tiered 2% plus the soft cap's share of the rest, rounded as the engine rounds (up).</summary>
@@ -238,6 +252,41 @@ public class IncidentTests
         v.SetIndex("JELLY", 500m);
         var summary = v.Engine.GetMarginSummary(whale);
         Assert.True(-summary.UnrealizedPnl <= Money.FromDecimal(100m * 405m));
+    }
+
+    /// <summary>
+    /// Hyperliquid JELLY, Mar 2025, the second half: the short that was let in goes bankrupt on the
+    /// +400% move and the backstop takes it over — but only up to its per-market limit; the rest is
+    /// auto-deleveraged against the longs at the bankruptcy price, and nobody is left below zero.
+    /// </summary>
+    [Fact]
+    public void Hyperliquid_JELLY_Mar_2025_backstop_takeover_stays_within_its_per_market_limit()
+    {
+        var guards = new GuardParameters(PositionLimitFloor: GuardVenue.Q(100m), PositionLimitOpenInterestPpm: 100_000);
+        var config = EngineConfig.Default with { BackstopMaxNotionalPerInstrumentMicros = 10_000L * 1_000_000 };
+        var v = new GuardVenue(config);
+        int jelly = v.ListPerpetual("JELLY", 100m, guards);
+        v.Accept(new DepositInsuranceFund(Money.FromWhole(1_000_000)));
+        int maker = v.NewAccount(1_000_000m);
+        for (int level = 0; level < 5; level++)
+        {
+            v.Place(maker, jelly, Side.Buy, 99.5m - level, 10m); // 50 contracts of depth
+        }
+
+        int whale = v.NewAccount(1_000m);
+        v.Place(whale, jelly, Side.Sell, 95.5m, 50m);
+        Assert.Equal(GuardVenue.Q(-50m), v.Size(whale, jelly));
+
+        // Index +400%: the whale is far below zero; the book has no asks to buy back from.
+        v.SetIndex("JELLY", 500m);
+        var takeover = Assert.Single(v.Events, e => e.Kind == EventKind.BackstopTakeover);
+        Assert.Equal(GuardVenue.Q(20m), takeover.Quantity); // 10,000 USDC of notional at a mark of 500
+        var fundPosition = v.Engine.Ledger.Insurance.GetPosition(jelly);
+        Assert.True(Notional.Of(v.Instrument(jelly).MarkPrice, fundPosition.Size.Abs(), Rounding.Ceiling) <= Money.FromWhole(10_000));
+        Assert.Equal(GuardVenue.Q(30m), Quantity.FromDecimal(v.Events.Where(e => e.Kind == EventKind.AutoDeleveraged).Sum(e => e.Quantity.ToDecimal())));
+        Assert.Equal(Quantity.Zero, v.Size(whale, jelly));
+        Assert.True(v.Engine.GetMarginSummary(whale).Equity >= Money.Zero);
+        Assert.True(v.Engine.GetMarginSummary(maker).Equity >= Money.Zero);
     }
 
     /// <summary>
