@@ -62,6 +62,24 @@ public static class StateLeaves
         CommandCodec.WriteSpec(w, instrument.Spec);
         w.Long(instrument.ListedMicros);
         EngineSnapshot.WriteInstrumentState(w, instrument);
+
+        // The market-integrity guards in force and the breaker's state (docs/guards.md), so that the
+        // state root also commits to why an order may be refused or a market halted.
+        var guard = instrument.Guard;
+        bool guarded = !guard.IsDefault(Guards.GuardParameters.Off);
+        w.Bool(guarded);
+        if (guarded)
+        {
+            CommandCodec.WriteGuards(w, guard.Parameters);
+            w.Long(guard.HaltedUntilMicros);
+            w.Int(guard.Samples.Count);
+            foreach (var sample in guard.Samples)
+            {
+                w.Long(sample.TimeMicros);
+                w.Long(sample.Mark.Micros);
+            }
+        }
+
         w.Bytes(OrdersCommitment(instrument.Book.OrdersInPriority()));
         return buffer.WrittenSpan.ToArray();
     }
