@@ -431,23 +431,7 @@ public sealed partial class Engine
             return account.GetPosition(isolatedInstrumentId).Size.IsZero ? 0 : isolatedInstrumentId;
         }
 
-        int best = 0;
-        var bestContribution = Money.Zero;
-        foreach (var p in margin.Report(account).Positions)
-        {
-            if (p.Isolated || p.Size.IsZero)
-            {
-                continue;
-            }
-
-            if (best == 0 || p.Maintenance > bestContribution)
-            {
-                best = p.InstrumentId;
-                bestContribution = p.Maintenance;
-            }
-        }
-
-        return best;
+        return LiquidationRules.LargestContribution(margin.Report(account).Positions);
     }
 
     /// <summary>How much of <paramref name="wanted"/> the insurance fund can take over: within its per-instrument exposure limit and without falling below its floor.</summary>

@@ -67,6 +67,32 @@ public static class LiquidationRules
     }
 
     /// <summary>
+    /// The cross position a step closes first: the largest maintenance contribution (portfolio
+    /// accounts: the largest loss in the maintenance binding scenario), ties to the lowest
+    /// instrument id (the report lists positions by id); 0 when no cross position is left.
+    /// </summary>
+    public static int LargestContribution(IReadOnlyList<Margin.PositionMargin> positions)
+    {
+        int best = 0;
+        var bestContribution = Money.Zero;
+        foreach (var p in positions)
+        {
+            if (p.Isolated || p.Size.IsZero)
+            {
+                continue;
+            }
+
+            if (best == 0 || p.Maintenance > bestContribution)
+            {
+                best = p.InstrumentId;
+                bestContribution = p.Maintenance;
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>
     /// The auto-deleveraging key, Hyperliquid's: (mark / entry) × (notional / equity) for a long,
     /// (entry / mark) × (notional / equity) for a short: the most profitable and most levered first.
     /// Equity at most zero ranks first (infinite leverage). Binary64, deterministic.

@@ -162,23 +162,7 @@ public static class LiquidationVerifier
         }
         else
         {
-            var report = margin.Report(account);
-            int best = 0;
-            var bestContribution = Money.Zero;
-            foreach (var p in report.Positions)
-            {
-                if (p.Isolated || p.Size.IsZero)
-                {
-                    continue;
-                }
-
-                if (best == 0 || p.Maintenance > bestContribution)
-                {
-                    best = p.InstrumentId;
-                    bestContribution = p.Maintenance;
-                }
-            }
-
+            int best = LiquidationRules.LargestContribution(margin.Report(account).Positions);
             expected = best == 0 ? 0 : proof.Positions[best - 1].InstrumentId;
         }
 
