@@ -300,9 +300,9 @@ public sealed partial class Engine
         // 1. Through the book, never worse than the bankruptcy price.
         var filledNotional = Money.Zero;
         var remaining = step;
-        if (instrument.State == InstrumentState.Active)
+        var limit = LiquidationRules.BookLimit(side, bankruptcy, instrument.Spec.TickSize);
+        if (instrument.State == InstrumentState.Active && limit.IsPositive)
         {
-            var limit = LiquidationRules.BookLimit(side, bankruptcy, instrument.Spec.TickSize);
             var order = new RestingOrder
             {
                 OrderId = nextOrderId++,

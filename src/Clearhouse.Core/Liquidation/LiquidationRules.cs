@@ -40,12 +40,14 @@ public static class LiquidationRules
         return new Price(Math.Max(1, mark.Micros + perContractShort));
     }
 
-    /// <summary>The limit of the liquidation order: the bankruptcy price rounded to a tick on the safe side (sells up, buys down), at least one tick.</summary>
-    public static Price BookLimit(Side side, Price bankruptcy, Price tick)
-    {
-        var limit = bankruptcy.RoundToTick(tick, side == Side.Sell ? Rounding.Ceiling : Rounding.Floor);
-        return limit.IsPositive ? limit : tick;
-    }
+    /// <summary>
+    /// The limit of the liquidation order: the bankruptcy price rounded to a tick on the safe side
+    /// (sells up, buys down). Zero when no tick is on the safe side — a buy whose bankruptcy price
+    /// is under one tick — and then the book is not used: a liquidation never fills worse than
+    /// its bankruptcy price.
+    /// </summary>
+    public static Price BookLimit(Side side, Price bankruptcy, Price tick) =>
+        bankruptcy.RoundToTick(tick, side == Side.Sell ? Rounding.Ceiling : Rounding.Floor);
 
     /// <summary>
     /// How much one step closes: the whole position when it is worth at most

@@ -1,5 +1,6 @@
 using Clearhouse.Core.Engine;
 using Clearhouse.Core.Liquidation;
+using Clearhouse.Core.Margin;
 using Clearhouse.Core.Matching;
 using Clearhouse.Core.Numerics;
 
@@ -144,19 +145,51 @@ public class LiquidationRegressionTests
     }
 
     /// <summary>
+    /// A short whose bankruptcy price is under one tick — here 1 micro: the cross deficit of a
+    /// crashed BTC long falls on the short ETH position the rules close first — used to send a
+    /// buy limited to one tick (0.05) to the book, where it bought from an ask at 0.05: worse than
+    /// its bankruptcy price. Now no tick is on the safe side, so the book is skipped.
+    /// </summary>
+    [Fact]
+    public void A_short_bankrupt_below_one_tick_does_not_buy_from_the_book_above_its_bankruptcy_price()
+    {
+        var venue = new ClockedVenue();
+        int btc = venue.ListPerpetual("BTC", 0.5m, 0.001m, 100_000m);
+        var riskier = MarginTiers.Create([new MarginTier(new Money(long.MaxValue), 500_000, 250_000)]);
+        int eth = venue.ListPerpetual("ETH", 0.05m, 0.01m, 3_000m, tiers: riskier);
+        int maker = venue.NewAccount(10_000_000m);
+        int trader = venue.NewAccount(2_500m); // initial: 50% of 3,000 + 2% of 50,000
+        venue.Trade(maker, trader, eth, 3_000m, 1m);
+        venue.Trade(trader, maker, btc, 100_000m, 0.5m);
+        venue.Place(maker, eth, Side.Sell, 0.05m, 1m); // an ask one tick above zero
+
+        venue.SetIndex("BTC", 85_000m); // equity 2,500 − 7,500 = −5,000 > the short's 3,000 of notional
+        var step = Assert.Single(venue.EventsOf(EventKind.LiquidationStep));
+        Assert.Equal((eth, Side.Buy, new Price(1)), (step.InstrumentId, step.Side, step.Price));
+        Assert.DoesNotContain(venue.Events, e => e.Kind == EventKind.TradeExecuted && e.Liquidation);
+        var adl = Assert.Single(venue.EventsOf(EventKind.AutoDeleveraged));
+        Assert.Equal((maker, new Price(1)), (adl.MakerAccountId, adl.Price));
+        Assert.Single(venue.Engine.GetOpenOrders(maker, eth)); // the ask is still there
+        venue.AssertValueConserved();
+        venue.AssertOpenInterestBalanced();
+    }
+
+    /// <summary>
     /// Streams of <see cref="LiquidationProperties"/> that failed before their fix, by CsCheck seed
     /// (valid as long as the stream generator is unchanged): a 64-bit overflow in the backstop's
     /// capacity; a counterparty left below zero by auto-deleveraging; a takeover whose rounding took
     /// the fund a micro below its floor; and a step decided before the account's own orders were
     /// cancelled — those orders were part of a perpetual's mark (the book's median), so the step it
-    /// went on to take was no longer due and its proof did not verify; and an isolated position
-    /// left flat below zero by auto-deleveraging, with an order resting, never released.
+    /// went on to take was no longer due and its proof did not verify; an isolated position left
+    /// flat below zero by auto-deleveraging, with an order resting, never released; and (with
+    /// options) a short option bankrupt under one tick that bought from the book above it.
     /// </summary>
     [Theory]
-    [InlineData("6FMwEGUDFOg1")]
-    [InlineData("7FxBnnkkt9e1")]
-    [InlineData("aPzSVzUKnDO1")]
-    [InlineData("f--6INQbuEe1")]
-    [InlineData("6d4p6v26_I31")]
-    public void Streams_that_once_failed_pass(string seed) => LiquidationProperties.RunSeed(seed);
+    [InlineData("6FMwEGUDFOg1", false)]
+    [InlineData("7FxBnnkkt9e1", false)]
+    [InlineData("aPzSVzUKnDO1", false)]
+    [InlineData("f--6INQbuEe1", false)]
+    [InlineData("6d4p6v26_I31", false)]
+    [InlineData("1ivi-BPtwFB1", true)]
+    public void Streams_that_once_failed_pass(string seed, bool options) => LiquidationProperties.RunSeed(seed, options);
 }
