@@ -332,7 +332,7 @@ public sealed partial class Engine
             var taken = BackstopCapacity(instrument, side, bankruptcy, remaining);
             if (taken.IsPositive)
             {
-                ClearFill(instrument, account, Ledger.Insurance, side, bankruptcy, taken, out _, out _, takerPaysFee: false, makerPaysFee: false);
+                ClearFill(instrument, account, Ledger.Insurance, side, bankruptcy, taken, out _, out _, takerPaysFee: false, makerPaysFee: false, throughBook: false);
                 ref var e = ref Emit(EventKind.BackstopTakeover);
                 e.AccountId = account.Id;
                 e.MakerAccountId = 0;
@@ -521,7 +521,7 @@ public sealed partial class Engine
             }
 
             // The counterparty's orders on the closing side could exceed its new position: reduce-only trimming handles them.
-            ClearFill(instrument, bankrupt, counterparty, side, bankruptcy, quantity, out _, out _, takerPaysFee: false, makerPaysFee: false);
+            ClearFill(instrument, bankrupt, counterparty, side, bankruptcy, quantity, out _, out _, takerPaysFee: false, makerPaysFee: false, throughBook: false);
             ref var e = ref Emit(EventKind.AutoDeleveraged);
             e.AccountId = bankrupt.Id;
             e.MakerAccountId = counterparty.Id;

@@ -1813,7 +1813,7 @@ public sealed partial class Engine : IMatchListener
     /// account. Positions, cost basis, realized PnL and open interest follow; fees (or a maker
     /// rebate) move between each trader and the fee account.
     /// </summary>
-    private void ClearFill(Instrument instrument, Account takerAccount, Account makerAccount, Side takerSide, Price price, Quantity quantity, out Money takerFee, out Money makerFee, bool takerPaysFee = true, bool makerPaysFee = true)
+    private void ClearFill(Instrument instrument, Account takerAccount, Account makerAccount, Side takerSide, Price price, Quantity quantity, out Money takerFee, out Money makerFee, bool takerPaysFee = true, bool makerPaysFee = true, bool throughBook = true)
     {
         var (buyer, seller) = takerSide == Side.Buy ? (takerAccount, makerAccount) : (makerAccount, takerAccount);
         var paid = Notional.Of(price, quantity, Rounding.Ceiling);
@@ -1844,8 +1844,13 @@ public sealed partial class Engine : IMatchListener
             sellerPosition.IsolatedCash += received - sellerFee;
         }
 
-        instrument.LastTradePrice = price;
-        instrument.TradeCount++;
+        // Only trades through the book set the last price (it feeds the mark of futures and
+        // perpetuals): a takeover or deleveraging at a bankruptcy price is a transfer, not a market.
+        if (throughBook)
+        {
+            instrument.LastTradePrice = price;
+            instrument.TradeCount++;
+        }
     }
 
     /// <summary>A fee rounds up on the notional rounded up; a rebate (negative rate) rounds toward zero on the notional rounded down.</summary>
