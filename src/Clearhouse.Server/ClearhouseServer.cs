@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Clearhouse.Server.Api;
 using Clearhouse.Server.Demo;
+using Clearhouse.Server.Deribit;
 using Clearhouse.Server.Durability;
 using Clearhouse.Server.Genesis;
 using Clearhouse.Server.Hosting;
@@ -58,6 +59,9 @@ public static class ClearhouseServer
             builder.Services.AddHostedService<DemoMarket>();
         }
 
+        // 6. The Deribit-compatible API (docs/api.md): its services, and the observers it adds to the sequencer.
+        builder.Services.AddDeribitApi();
+
         builder.Services.ConfigureHttpJsonOptions(json =>
         {
             json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
@@ -68,7 +72,7 @@ public static class ClearhouseServer
         var app = builder.Build();
         app.Services.GetRequiredService<RecoveredVenue>();
 
-        // 6. HTTP: errors as ApiError, the pages, the native API (with blocks and proofs).
+        // 7. HTTP: errors as ApiError, the pages, the native API (with blocks and proofs), the Deribit API.
         app.UseExceptionHandler(error => error.Run(async context =>
         {
             context.Response.StatusCode = StatusCodes.Status500InternalServerError;
@@ -77,6 +81,7 @@ public static class ClearhouseServer
         app.MapGet("/", () => Results.Content(HomePage.Html, "text/html; charset=utf-8"));
         app.MapGet("/health", Health);
         app.MapNativeApi();
+        app.MapDeribitApi();
         StartupBanner.Register(app);
         return app;
     }

@@ -50,6 +50,7 @@ public sealed class Sequencer : IHostedService, IDisposable
     private readonly ArrayBufferWriter<byte> encoded = new(256);
     private readonly byte[] scratch = new byte[1024];
     private ITimer? tickTimer;
+    private ICommandObserver[] observers = [];
     private int tickQueued;
     private long nextSequence;
     private long lastTimestampMicros;
@@ -128,6 +129,19 @@ public sealed class Sequencer : IHostedService, IDisposable
 
     /// <summary>Answers applied and waiting for the journal's fsync.</summary>
     public int AwaitingDurability => venue.Acknowledgements.Count;
+
+    /// <summary>
+    /// Adds an observer of every applied command (<see cref="ICommandObserver"/>). Call before
+    /// <see cref="Start"/>; observers added later see commands from some point on.
+    /// </summary>
+    public void AddObserver(ICommandObserver observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        lock (channel)
+        {
+            observers = [.. observers, observer];
+        }
+    }
 
     /// <summary>Starts the engine thread and the clock ticks; idempotent.</summary>
     public void Start()
@@ -288,6 +302,7 @@ public sealed class Sequencer : IHostedService, IDisposable
 
         var events = engine.Events;
         Instruments.Observe(engine, events);
+        Notify(stamped, reason, events);
         var result = new CommandResult(sequence, timestamp, reason, events.ToArray());
         if (engine.Liquidations.Count > 0)
         {
@@ -311,6 +326,21 @@ public sealed class Sequencer : IHostedService, IDisposable
         }
 
         return result;
+    }
+
+    private void Notify(Command stamped, RejectReason reason, ReadOnlySpan<EngineEvent> events)
+    {
+        foreach (var observer in Volatile.Read(ref observers))
+        {
+            try
+            {
+                observer.OnApplied(stamped, reason, events, engine);
+            }
+            catch (Exception ex)
+            {
+                logger.LogError(ex, "Observer {Observer} failed on sequence {Sequence}.", observer.GetType().Name, stamped.Sequence);
+            }
+        }
     }
 
     /// <summary>

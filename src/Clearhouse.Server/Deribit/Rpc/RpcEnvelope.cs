@@ -1,0 +1,263 @@
+using System.Buffers;
+using System.Text.Json;
+
+namespace Clearhouse.Server.Deribit.Rpc;
+
+/// <summary>
+/// One JSON-RPC 2.0 request as it arrived: its <c>id</c> (kept as raw JSON and echoed back
+/// verbatim; null for a notification or a GET), the method name and the parameters.
+/// </summary>
+public sealed class RpcEnvelope
+{
+    /// <summary>Largest request accepted, in bytes, over HTTP and WebSocket alike.</summary>
+    public const int MaxRequestBytes = 32 * 1024;
+
+    /// <summary>Deepest nesting accepted (an envelope with params holding an array is depth 3).</summary>
+    public const int MaxDepth = 8;
+
+    private RpcEnvelope(byte[]? id, string method, RpcParams parameters)
+    {
+        Id = id;
+        Method = method;
+        Params = parameters;
+    }
+
+    /// <summary>The request's <c>id</c> as raw JSON (a number or a string), or null.</summary>
+    public byte[]? Id { get; }
+
+    public string Method { get; }
+
+    public RpcParams Params { get; }
+
+    public static RpcEnvelope Create(string method, RpcParams parameters, byte[]? id = null) => new(id, method, parameters);
+
+    /// <summary>
+    /// Parses a JSON-RPC request object. Refused, with the reason: anything over
+    /// <see cref="MaxRequestBytes"/>, invalid JSON, a key repeated in any object (which of two
+    /// values a parser keeps differs between parsers, so neither is trusted), a batch (an array),
+    /// a missing or non-string method, an id that is not a number or string, positional params.
+    /// When the id could be read before the problem was found it is returned in <paramref name="id"/>,
+    /// so that the error answer carries it.
+    /// </summary>
+    public static bool TryParse(ReadOnlyMemory<byte> utf8, out RpcEnvelope? envelope, out byte[]? id, out RpcError? error)
+    {
+        envelope = null;
+        id = null;
+        error = null;
+        if (utf8.Length > MaxRequestBytes)
+        {
+            error = RpcError.RequestTooLarge(MaxRequestBytes);
+            return false;
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(utf8, new JsonDocumentOptions { MaxDepth = MaxDepth });
+        }
+        catch (JsonException ex)
+        {
+            error = RpcError.ParseError($"The request is not valid JSON: {ex.Message}");
+            return false;
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                error = RpcError.InvalidRequest(root.ValueKind == JsonValueKind.Array
+                    ? "Batches are not supported: send one JSON-RPC request object at a time."
+                    : "The request must be a JSON-RPC object.");
+                return false;
+            }
+
+            if (root.TryGetProperty("id", out var idElement) && idElement.ValueKind is JsonValueKind.Number or JsonValueKind.String)
+            {
+                id = System.Text.Encoding.UTF8.GetBytes(idElement.GetRawText());
+            }
+
+            if (FindDuplicateKey(root) is { } duplicate)
+            {
+                error = RpcError.InvalidRequest($"The key '{duplicate}' appears more than once in one object.");
+                return false;
+            }
+
+            if (root.TryGetProperty("id", out idElement) && idElement.ValueKind is not (JsonValueKind.Number or JsonValueKind.String or JsonValueKind.Null))
+            {
+                error = RpcError.InvalidRequest("'id' must be a number or a string.");
+                return false;
+            }
+
+            if (id is not null && id.Length > 64)
+            {
+                id = null;
+                error = RpcError.InvalidRequest("'id' is longer than 64 characters.");
+                return false;
+            }
+
+            if (root.TryGetProperty("jsonrpc", out var version) && (version.ValueKind != JsonValueKind.String || version.GetString() != "2.0"))
+            {
+                error = RpcError.InvalidRequest("'jsonrpc' must be \"2.0\".");
+                return false;
+            }
+
+            if (!root.TryGetProperty("method", out var methodElement) || methodElement.ValueKind != JsonValueKind.String || methodElement.GetString() is not { Length: > 0 and <= 128 } method)
+            {
+                error = RpcError.InvalidRequest("'method' must be a method name such as \"public/get_time\".");
+                return false;
+            }
+
+            var parameters = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+            if (root.TryGetProperty("params", out var paramsElement))
+            {
+                if (paramsElement.ValueKind == JsonValueKind.Object)
+                {
+                    foreach (var property in paramsElement.EnumerateObject())
+                    {
+                        parameters[property.Name] = property.Value.Clone();
+                    }
+                }
+                else if (paramsElement.ValueKind != JsonValueKind.Null)
+                {
+                    error = RpcError.InvalidRequest("'params' must be an object of named parameters.");
+                    return false;
+                }
+            }
+
+            envelope = new RpcEnvelope(id, method, RpcParams.FromJson(parameters));
+            return true;
+        }
+    }
+
+    /// <summary>The first key that appears twice in any object of the document, or null.</summary>
+    private static string? FindDuplicateKey(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                HashSet<string>? seen = null;
+                foreach (var property in element.EnumerateObject())
+                {
+                    seen ??= new HashSet<string>(StringComparer.Ordinal);
+                    if (!seen.Add(property.Name))
+                    {
+                        return property.Name;
+                    }
+
+                    if (FindDuplicateKey(property.Value) is { } inner)
+                    {
+                        return inner;
+                    }
+                }
+
+                return null;
+            case JsonValueKind.Array:
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (FindDuplicateKey(item) is { } inner)
+                    {
+                        return inner;
+                    }
+                }
+
+                return null;
+            default:
+                return null;
+        }
+    }
+}
+
+/// <summary>Writes answers and notifications in Deribit's envelope.</summary>
+public static class RpcResponse
+{
+    /// <summary><c>{"jsonrpc":"2.0","id":…,"result":…,"usIn":…,"usOut":…,"usDiff":…,"testnet":false}</c>.</summary>
+    public static void WriteResult(IBufferWriter<byte> output, byte[]? id, object? result, long usIn, long usOut)
+    {
+        using var writer = new Utf8JsonWriter(output, WriterOptions);
+        writer.WriteStartObject();
+        writer.WriteString("jsonrpc"u8, "2.0"u8);
+        WriteId(writer, id);
+        writer.WritePropertyName("result"u8);
+        JsonSerializer.Serialize(writer, result, result?.GetType() ?? typeof(object), DeribitJson.Options);
+        WriteTimes(writer, usIn, usOut);
+        writer.WriteEndObject();
+    }
+
+    /// <summary><c>{"jsonrpc":"2.0","id":…,"error":{"code":…,"message":…,"data":{"reason":…,"param":…}},…}</c>.</summary>
+    public static void WriteError(IBufferWriter<byte> output, byte[]? id, RpcError error, long usIn, long usOut)
+    {
+        using var writer = new Utf8JsonWriter(output, WriterOptions);
+        writer.WriteStartObject();
+        writer.WriteString("jsonrpc"u8, "2.0"u8);
+        WriteId(writer, id);
+        writer.WriteStartObject("error"u8);
+        writer.WriteNumber("code"u8, error.Code);
+        writer.WriteString("message"u8, error.Message);
+        if (error.Reason is not null || error.Param is not null)
+        {
+            writer.WriteStartObject("data"u8);
+            if (error.Reason is not null)
+            {
+                writer.WriteString("reason"u8, error.Reason);
+            }
+
+            if (error.Param is not null)
+            {
+                writer.WriteString("param"u8, error.Param);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndObject();
+        WriteTimes(writer, usIn, usOut);
+        writer.WriteEndObject();
+    }
+
+    /// <summary>A subscription notification: <c>{"jsonrpc":"2.0","method":"subscription","params":{"channel":…,"data":…}}</c>.</summary>
+    public static void WriteNotification(IBufferWriter<byte> output, string channel, object data)
+    {
+        using var writer = new Utf8JsonWriter(output, WriterOptions);
+        writer.WriteStartObject();
+        writer.WriteString("jsonrpc"u8, "2.0"u8);
+        writer.WriteString("method"u8, "subscription"u8);
+        writer.WriteStartObject("params"u8);
+        writer.WriteString("channel"u8, channel);
+        writer.WritePropertyName("data"u8);
+        JsonSerializer.Serialize(writer, data, data.GetType(), DeribitJson.Options);
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+
+    private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private static void WriteId(Utf8JsonWriter writer, byte[]? id)
+    {
+        if (id is not null)
+        {
+            writer.WritePropertyName("id"u8);
+            writer.WriteRawValue(id, skipInputValidation: true);
+        }
+    }
+
+    private static void WriteTimes(Utf8JsonWriter writer, long usIn, long usOut)
+    {
+        writer.WriteNumber("usIn"u8, usIn);
+        writer.WriteNumber("usOut"u8, usOut);
+        writer.WriteNumber("usDiff"u8, usOut - usIn);
+        writer.WriteBoolean("testnet"u8, false);
+    }
+}
+
+/// <summary>Serializer settings of every Deribit answer: snake_case names, nulls left out, decimals exact.</summary>
+public static class DeribitJson
+{
+    public static readonly JsonSerializerOptions Options = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+        WriteIndented = false,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+}

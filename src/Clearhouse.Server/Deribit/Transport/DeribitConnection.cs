@@ -1,0 +1,175 @@
+using System.Net;
+using System.Net.WebSockets;
+using System.Threading.Channels;
+using Clearhouse.Server.Deribit.Auth;
+
+namespace Clearhouse.Server.Deribit.Transport;
+
+/// <summary>
+/// One WebSocket client: who it authenticated as (auth applies to the whole connection, as on
+/// Deribit), what it subscribed to, and its outbound queue. Everything sent to the client — answers
+/// and notifications — goes through <see cref="TrySend"/> into a bounded queue that one writer loop
+/// drains; a client that does not read fast enough fills it and is cut off (closed with 1008),
+/// so a slow consumer can never hold up the engine or other clients.
+/// </summary>
+public sealed class DeribitConnection
+{
+    /// <summary>Messages that may wait for a slow client before it is cut off.</summary>
+    public const int OutboundCapacity = 16_384;
+
+    private static long nextId;
+
+    private readonly Channel<byte[]> outbound = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(OutboundCapacity)
+    {
+        SingleReader = true,
+        SingleWriter = false,
+        FullMode = BoundedChannelFullMode.Wait,
+    });
+
+    private readonly CancellationTokenSource closed = new();
+    private readonly Lock gate = new();
+    private readonly HashSet<string> subscriptions = new(StringComparer.Ordinal);
+    private readonly List<Action<DeribitConnection>> onClosed = [];
+    private int closing;
+
+    public DeribitConnection(IPAddress remoteAddress)
+    {
+        RemoteAddress = remoteAddress;
+        Id = Interlocked.Increment(ref nextId);
+    }
+
+    public long Id { get; }
+
+    public IPAddress RemoteAddress { get; }
+
+    /// <summary>Set by <c>public/auth</c>; every later call on the connection runs as this caller.</summary>
+    public ApiPrincipal? Principal { get; set; }
+
+    /// <summary>Cancelled when the connection closes, for whatever reason.</summary>
+    public CancellationToken Closed => closed.Token;
+
+    public bool IsClosed => Volatile.Read(ref closing) != 0;
+
+    /// <summary>Why the server closed it, if it did (slow consumer, heartbeat missed).</summary>
+    public string? CloseReason { get; private set; }
+
+    /// <summary>Queues a message; false when the queue is full (the client is then cut off) or the connection closed.</summary>
+    public bool TrySend(byte[] message)
+    {
+        if (outbound.Writer.TryWrite(message))
+        {
+            return true;
+        }
+
+        Abort("slow consumer: the client did not read its messages fast enough");
+        return false;
+    }
+
+    /// <summary>Adds channels; returns the ones that were added (already subscribed ones count as added).</summary>
+    public IReadOnlyList<string> Subscribe(IEnumerable<string> channels)
+    {
+        lock (gate)
+        {
+            var added = new List<string>();
+            foreach (string channel in channels)
+            {
+                subscriptions.Add(channel);
+                added.Add(channel);
+            }
+
+            return added;
+        }
+    }
+
+    public IReadOnlyList<string> Unsubscribe(IEnumerable<string> channels)
+    {
+        lock (gate)
+        {
+            var removed = new List<string>();
+            foreach (string channel in channels)
+            {
+                if (subscriptions.Remove(channel))
+                {
+                    removed.Add(channel);
+                }
+            }
+
+            return removed;
+        }
+    }
+
+    public IReadOnlyList<string> Subscriptions
+    {
+        get
+        {
+            lock (gate)
+            {
+                return [.. subscriptions];
+            }
+        }
+    }
+
+    public bool IsSubscribed(string channel)
+    {
+        lock (gate)
+        {
+            return subscriptions.Contains(channel);
+        }
+    }
+
+    /// <summary>Runs <paramref name="callback"/> once when the connection closes (at once if it already has).</summary>
+    public void OnClosed(Action<DeribitConnection> callback)
+    {
+        lock (gate)
+        {
+            if (!IsClosed)
+            {
+                onClosed.Add(callback);
+                return;
+            }
+        }
+
+        callback(this);
+    }
+
+    /// <summary>Closes the connection from the server's side, saying why.</summary>
+    public void Abort(string reason)
+    {
+        CloseReason ??= reason;
+        MarkClosed();
+    }
+
+    internal ChannelReader<byte[]> Outbound => outbound.Reader;
+
+    internal void MarkClosed()
+    {
+        if (Interlocked.Exchange(ref closing, 1) != 0)
+        {
+            return;
+        }
+
+        outbound.Writer.TryComplete();
+        closed.Cancel();
+        Action<DeribitConnection>[] callbacks;
+        lock (gate)
+        {
+            callbacks = [.. onClosed];
+            onClosed.Clear();
+        }
+
+        foreach (var callback in callbacks)
+        {
+            try
+            {
+                callback(this);
+            }
+            catch
+            {
+                // A close callback must not keep the others from running; each logs its own failures.
+            }
+        }
+    }
+
+    internal static WebSocketCloseStatus CloseStatusFor(string? reason) =>
+        reason is null ? WebSocketCloseStatus.NormalClosure : WebSocketCloseStatus.PolicyViolation;
+}

@@ -1,0 +1,199 @@
+using System.Buffers;
+using System.Net;
+using System.Net.WebSockets;
+using Clearhouse.Server.Deribit.Rpc;
+
+namespace Clearhouse.Server.Deribit.Transport;
+
+/// <summary>
+/// <c>/ws/api/v2</c>: JSON-RPC over WebSocket. One loop reads requests and dispatches each at once
+/// (a client may pipeline: it need not wait for an answer before sending the next request); answers
+/// go back as they complete, through the connection's outbound queue, which one loop writes to the
+/// socket. Because a handler submits to the engine before its first await, requests of one
+/// connection reach the engine in the order they were sent.
+/// </summary>
+public static class DeribitWebSocket
+{
+    public static async Task HandleAsync(HttpContext http, RpcDispatcher dispatcher, DeribitConnections connections, ILogger logger)
+    {
+        if (!http.WebSockets.IsWebSocketRequest)
+        {
+            http.Response.StatusCode = StatusCodes.Status400BadRequest;
+            await http.Response.WriteAsync("This is the WebSocket endpoint of the Deribit-compatible API: connect with a WebSocket client.");
+            return;
+        }
+
+        using var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = TimeSpan.FromSeconds(30) });
+        var connection = new DeribitConnection(http.Connection.RemoteIpAddress ?? IPAddress.Loopback);
+        connections.Add(connection);
+        var writer = Task.Run(() => WriteLoopAsync(socket, connection));
+        try
+        {
+            await ReadLoopAsync(socket, connection, dispatcher);
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
+        {
+            // The client went away; nothing to answer.
+        }
+        finally
+        {
+            connection.MarkClosed();
+            connections.Remove(connection);
+            await writer;
+            await CloseAsync(socket, connection, logger);
+        }
+    }
+
+    private static async Task ReadLoopAsync(WebSocket socket, DeribitConnection connection, RpcDispatcher dispatcher)
+    {
+        var buffer = new ArrayBufferWriter<byte>(4096);
+        while (!connection.IsClosed)
+        {
+            buffer.ResetWrittenCount();
+            bool tooLarge = false;
+            ValueWebSocketReceiveResult received;
+            do
+            {
+                var memory = buffer.GetMemory(4096);
+                received = await socket.ReceiveAsync(memory, connection.Closed);
+                if (received.MessageType == WebSocketMessageType.Close)
+                {
+                    return;
+                }
+
+                if (buffer.WrittenCount + received.Count > RpcEnvelope.MaxRequestBytes)
+                {
+                    tooLarge = true;
+                    buffer.ResetWrittenCount(); // keep draining the frame without keeping it
+                }
+                else
+                {
+                    buffer.Advance(received.Count);
+                }
+            }
+            while (!received.EndOfMessage);
+
+            long usIn = dispatcher.NowMicros();
+            if (tooLarge)
+            {
+                Answer(connection, null, RpcOutcome.Failed(RpcError.RequestTooLarge(RpcEnvelope.MaxRequestBytes)), usIn, dispatcher);
+                continue;
+            }
+
+            if (!RpcEnvelope.TryParse(buffer.WrittenMemory, out var request, out byte[]? id, out var error))
+            {
+                Answer(connection, id, RpcOutcome.Failed(error!), usIn, dispatcher);
+                continue;
+            }
+
+            var context = new RpcContext
+            {
+                Transport = RpcTransport.WebSocket,
+                UsIn = usIn,
+                RemoteAddress = connection.RemoteAddress,
+                Connection = connection,
+                Principal = connection.Principal,
+            };
+            var pending = dispatcher.DispatchAsync(context, request!);
+            if (pending.IsCompletedSuccessfully)
+            {
+                Answer(connection, request!.Id, pending.Result, usIn, dispatcher);
+            }
+            else
+            {
+                _ = AnswerLaterAsync(connection, request!.Id, pending, usIn, dispatcher);
+            }
+        }
+    }
+
+    private static async Task AnswerLaterAsync(DeribitConnection connection, byte[]? id, ValueTask<RpcOutcome> pending, long usIn, RpcDispatcher dispatcher)
+    {
+        var outcome = await pending.ConfigureAwait(false);
+        Answer(connection, id, outcome, usIn, dispatcher);
+    }
+
+    private static void Answer(DeribitConnection connection, byte[]? id, RpcOutcome outcome, long usIn, RpcDispatcher dispatcher)
+    {
+        var output = new ArrayBufferWriter<byte>(256);
+        long usOut = dispatcher.NowMicros();
+        if (outcome.Error is { } error)
+        {
+            RpcResponse.WriteError(output, id, error, usIn, usOut);
+        }
+        else
+        {
+            RpcResponse.WriteResult(output, id, outcome.Result, usIn, usOut);
+        }
+
+        connection.TrySend(output.WrittenSpan.ToArray());
+    }
+
+    private static async Task WriteLoopAsync(WebSocket socket, DeribitConnection connection)
+    {
+        var reader = connection.Outbound;
+        try
+        {
+            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            {
+                while (reader.TryRead(out byte[]? message))
+                {
+                    await socket.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
+        {
+            connection.Abort("the connection failed while sending");
+        }
+    }
+
+    private static async Task CloseAsync(WebSocket socket, DeribitConnection connection, ILogger logger)
+    {
+        string? reason = connection.CloseReason;
+        if (reason is not null)
+        {
+            logger.LogInformation("Closing WebSocket connection {Connection} from {Address}: {Reason}.", connection.Id, connection.RemoteAddress, reason);
+        }
+
+        if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                string description = reason is null ? "bye" : reason.Length > 120 ? reason[..120] : reason;
+                await socket.CloseOutputAsync(DeribitConnection.CloseStatusFor(connection.CloseReason), description, timeout.Token);
+            }
+            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
+            {
+                // Closing a socket the client already dropped.
+            }
+        }
+    }
+}
+
+/// <summary>The open WebSocket connections, for market data fan-out and metrics.</summary>
+public sealed class DeribitConnections
+{
+    private readonly Lock gate = new();
+    private DeribitConnection[] all = [];
+
+    public IReadOnlyList<DeribitConnection> All => Volatile.Read(ref all);
+
+    public int Count => All.Count;
+
+    public void Add(DeribitConnection connection)
+    {
+        lock (gate)
+        {
+            all = [.. all, connection];
+        }
+    }
+
+    public void Remove(DeribitConnection connection)
+    {
+        lock (gate)
+        {
+            all = [.. all.Where(c => c != connection)];
+        }
+    }
+}
