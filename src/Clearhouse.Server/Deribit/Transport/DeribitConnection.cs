@@ -65,6 +65,19 @@ public sealed class DeribitConnection
         return false;
     }
 
+    /// <summary>Sends one subscription notification for <paramref name="channel"/> (serialized here, on the caller's thread).</summary>
+    public bool Notify(string channel, object data)
+    {
+        if (IsClosed)
+        {
+            return false;
+        }
+
+        var output = new System.Buffers.ArrayBufferWriter<byte>(256);
+        Rpc.RpcResponse.WriteNotification(output, channel, data);
+        return TrySend(output.WrittenSpan.ToArray());
+    }
+
     /// <summary>Adds channels; returns the ones that were added (already subscribed ones count as added).</summary>
     public IReadOnlyList<string> Subscribe(IEnumerable<string> channels)
     {
