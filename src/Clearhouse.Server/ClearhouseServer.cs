@@ -5,7 +5,9 @@ using Clearhouse.Server.Deribit;
 using Clearhouse.Server.Durability;
 using Clearhouse.Server.Genesis;
 using Clearhouse.Server.Hosting;
+using Clearhouse.Server.Operations;
 using Clearhouse.Server.Sequencing;
+using Prometheus;
 
 namespace Clearhouse.Server;
 
@@ -62,6 +64,10 @@ public static class ClearhouseServer
         // 6. The Deribit-compatible API (docs/api.md): its services, and the observers it adds to the sequencer.
         builder.Services.AddDeribitApi();
 
+        // 7. Operations: Prometheus metrics at /metrics, OpenAPI for the native REST endpoints.
+        builder.Services.AddSingleton<VenueMetrics>();
+        builder.Services.AddOpenApi();
+
         builder.Services.ConfigureHttpJsonOptions(json =>
         {
             json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
@@ -71,8 +77,9 @@ public static class ClearhouseServer
 
         var app = builder.Build();
         app.Services.GetRequiredService<RecoveredVenue>();
+        app.Services.GetRequiredService<Sequencer>().AddObserver(app.Services.GetRequiredService<VenueMetrics>());
 
-        // 7. HTTP: errors as ApiError, the pages, the native API (with blocks and proofs), the Deribit API.
+        // 8. HTTP: errors as ApiError, the pages, the native API (with blocks and proofs), the Deribit API, operations.
         app.UseExceptionHandler(error => error.Run(async context =>
         {
             context.Response.StatusCode = StatusCodes.Status500InternalServerError;
@@ -82,6 +89,8 @@ public static class ClearhouseServer
         app.MapGet("/health", Health);
         app.MapNativeApi();
         app.MapDeribitApi();
+        app.MapMetrics("/metrics", app.Services.GetRequiredService<VenueMetrics>().Registry);
+        app.MapOpenApi();
         StartupBanner.Register(app);
         return app;
     }

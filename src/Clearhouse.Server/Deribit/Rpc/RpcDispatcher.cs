@@ -1,4 +1,5 @@
 using Clearhouse.Server.Deribit.Auth;
+using Clearhouse.Server.Operations;
 using Clearhouse.Server.Sequencing;
 
 namespace Clearhouse.Server.Deribit.Rpc;
@@ -15,18 +16,46 @@ public readonly record struct RpcOutcome(object? Result, RpcError? Error)
 /// runs the handler. Every refusal is an <see cref="RpcError"/> and happens before the handler runs,
 /// so a refused call changes nothing.
 /// </summary>
-public sealed class RpcDispatcher(RpcMethodTable methods, IApiAuthenticator authenticator, IRateLimiter rateLimiter, TimeProvider clock, ILogger<RpcDispatcher> logger)
+public sealed class RpcDispatcher(RpcMethodTable methods, IApiAuthenticator authenticator, IRateLimiter rateLimiter, VenueMetrics metrics, TimeProvider clock, ILogger<RpcDispatcher> logger)
 {
     public RpcMethodTable Methods => methods;
 
     public long NowMicros() => (clock.GetUtcNow().UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMicrosecond;
 
+    /// <summary>Runs the call and records its outcome in the metrics (order entry: its latency too).</summary>
     public ValueTask<RpcOutcome> DispatchAsync(RpcContext context, RpcEnvelope request)
+    {
+        var pending = RunAsync(context, request, out string metricName);
+        if (pending.IsCompletedSuccessfully)
+        {
+            Record(context, metricName, pending.Result);
+            return pending;
+        }
+
+        return RecordLater(context, metricName, pending);
+    }
+
+    private async ValueTask<RpcOutcome> RecordLater(RpcContext context, string metricName, ValueTask<RpcOutcome> pending)
+    {
+        var outcome = await pending.ConfigureAwait(false);
+        Record(context, metricName, outcome);
+        return outcome;
+    }
+
+    private void Record(RpcContext context, string metricName, RpcOutcome outcome) =>
+        metrics.ObserveCall(metricName, outcome.Error?.Code ?? 0, context.UsIn, NowMicros(), IsOrderEntry(metricName));
+
+    private static bool IsOrderEntry(string method) => method is "private/buy" or "private/sell" or "private/edit" or "private/cancel";
+
+    private ValueTask<RpcOutcome> RunAsync(RpcContext context, RpcEnvelope request, out string metricName)
     {
         if (!methods.TryGet(request.Method, out var method))
         {
+            metricName = "unknown";
             return ValueTask.FromResult(RpcOutcome.Failed(RpcError.MethodNotFound(request.Method)));
         }
+
+        metricName = method.Name;
 
         try
         {

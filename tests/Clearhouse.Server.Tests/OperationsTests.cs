@@ -1,0 +1,47 @@
+using System.Net;
+using System.Text.Json;
+
+namespace Clearhouse.Server.Tests;
+
+/// <summary>/metrics (Prometheus text format) and /openapi/v1.json, read from the real server.</summary>
+public sealed class OperationsTests
+{
+    [Fact]
+    public async Task Metrics_count_commands_rejects_by_code_and_api_calls()
+    {
+        await using var server = await RunningServer.StartAsync(demo: false, "--journal", "false", "--TickMillis", "0");
+
+        // One rejected command: a withdrawal from an account that does not exist (UnknownAccount).
+        using (var rejected = await server.Http.PostAsync("/api/accounts/4242/withdraw", new StringContent("{\"amount\":\"1\"}", System.Text.Encoding.UTF8, "application/json")))
+        {
+            Assert.False(rejected.IsSuccessStatusCode);
+        }
+
+        using (var call = await server.Http.GetAsync("/api/v2/public/get_time"))
+        {
+            Assert.Equal(HttpStatusCode.OK, call.StatusCode);
+        }
+
+        string text = await server.Http.GetStringAsync("/metrics");
+        Assert.Matches(@"clearhouse_commands_total\{outcome=""applied""\} [1-9]", text);
+        Assert.Matches(@"clearhouse_commands_total\{outcome=""rejected""\} 1\b", text);
+        Assert.Contains("clearhouse_rejects_total{code=\"" + (int)Core.Engine.RejectReason.UnknownAccount + "\",reason=\"UnknownAccount\"} 1", text);
+        Assert.Contains("clearhouse_api_calls_total{method=\"public/get_time\",code=\"0\"} 1", text);
+        Assert.Contains("clearhouse_insurance_fund_usdc", text);
+        Assert.Matches(@"clearhouse_oracle_staleness_seconds\{underlying=""BTC""\} [0-9.]+", text);
+        Assert.Contains("clearhouse_liquidation_events_total{kind=\"step\"} 0", text);
+    }
+
+    [Fact]
+    public async Task OpenApi_describes_the_native_rest_endpoints()
+    {
+        await using var server = await RunningServer.StartAsync(demo: false, "--journal", "false", "--TickMillis", "0");
+        using var document = JsonDocument.Parse(await server.Http.GetStringAsync("/openapi/v1.json"));
+        var paths = document.RootElement.GetProperty("paths");
+        Assert.True(paths.TryGetProperty("/api/orders", out var orders), "POST /api/orders is not described");
+        Assert.True(orders.TryGetProperty("post", out _));
+        Assert.True(paths.TryGetProperty("/api/accounts/{accountId}/margin", out _));
+        // The Deribit JSON-RPC routes are documented in docs/api.md, not as REST resources.
+        Assert.False(paths.TryGetProperty("/api/v2/{scope}/{method}", out _));
+    }
+}
