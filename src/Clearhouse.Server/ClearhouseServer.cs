@@ -66,6 +66,7 @@ public static class ClearhouseServer
 
         // 7. Operations: Prometheus metrics at /metrics, OpenAPI for the native REST endpoints.
         builder.Services.AddSingleton<VenueMetrics>();
+        builder.Services.AddSingleton<OperatorCredential>();
         builder.Services.AddOpenApi();
 
         builder.Services.ConfigureHttpJsonOptions(json =>
@@ -78,6 +79,7 @@ public static class ClearhouseServer
         var app = builder.Build();
         app.Services.GetRequiredService<RecoveredVenue>();
         app.Services.GetRequiredService<Sequencer>().AddObserver(app.Services.GetRequiredService<VenueMetrics>());
+        app.Services.GetRequiredService<OperatorCredential>();
 
         // 8. HTTP: errors as ApiError, the pages, the native API (with blocks and proofs), the Deribit API, operations.
         app.UseExceptionHandler(error => error.Run(async context =>

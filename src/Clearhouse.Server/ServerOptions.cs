@@ -61,6 +61,13 @@ public sealed record ServerOptions
     /// </summary>
     public bool ArchiveJournal { get; init; }
 
+    /// <summary>
+    /// The operator's bearer token for the native API's state-changing endpoints. Key
+    /// <c>OperatorToken</c>; default: kept in <c>operator-token</c> in the data directory (made on
+    /// first start). See <see cref="Operations.OperatorCredential"/>.
+    /// </summary>
+    public string? OperatorToken { get; init; }
+
     public long BlockIntervalMicros => BlockMillis * 1000L;
 
     public static ServerOptions From(IConfiguration configuration)
@@ -127,6 +134,14 @@ public sealed record ServerOptions
         if (configuration["SnapshotsKept"] is { } kept)
         {
             options = options with { SnapshotsKept = (int)Whole("--SnapshotsKept", kept, 1, 1_000, "snapshots") };
+        }
+
+        if (configuration["OperatorToken"] is { } operatorToken)
+        {
+            options = options with
+            {
+                OperatorToken = operatorToken.Trim().Length >= 16 ? operatorToken.Trim() : throw new ServerConfigurationException("--OperatorToken must be at least 16 characters."),
+            };
         }
 
         if (configuration["ArchiveJournal"] is { } archive)

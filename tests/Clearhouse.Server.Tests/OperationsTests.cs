@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Clearhouse.Server.Tests;
 
@@ -17,7 +18,8 @@ public sealed class OperationsTests
             Assert.False(rejected.IsSuccessStatusCode);
         }
 
-        using (var call = await server.Http.GetAsync("/api/v2/public/get_time"))
+        using var anonymous = new HttpClient { BaseAddress = server.Address };
+        using (var call = await anonymous.GetAsync("/api/v2/public/get_time"))
         {
             Assert.Equal(HttpStatusCode.OK, call.StatusCode);
         }
@@ -30,6 +32,43 @@ public sealed class OperationsTests
         Assert.Contains("clearhouse_insurance_fund_usdc", text);
         Assert.Matches(@"clearhouse_oracle_staleness_seconds\{underlying=""BTC""\} [0-9.]+", text);
         Assert.Contains("clearhouse_liquidation_events_total{kind=\"step\"} 0", text);
+    }
+
+    [Fact]
+    public async Task State_changing_native_endpoints_need_the_operator_token()
+    {
+        await using var server = await RunningServer.StartAsync(demo: false, "--journal", "false", "--TickMillis", "0");
+        var sequencer = server.Services.GetRequiredService<Sequencing.Sequencer>();
+        long before = sequencer.LastStampedSequence;
+        using var anonymous = new HttpClient { BaseAddress = server.Address };
+
+        foreach (string token in new[] { "", "Bearer wrong-token-wrong-token", "Basic " + server.Services.GetRequiredService<Operations.OperatorCredential>().Token })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/accounts") { Content = new StringContent("{}", System.Text.Encoding.UTF8, "application/json") };
+            if (token.Length > 0)
+            {
+                request.Headers.TryAddWithoutValidation("Authorization", token);
+            }
+
+            using var refused = await anonymous.SendAsync(request);
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+            using var error = JsonDocument.Parse(await refused.Content.ReadAsStringAsync());
+            Assert.Equal((int)Api.GatewayReason.OperatorCredentialRequired, error.RootElement.GetProperty("code").GetInt32());
+        }
+
+        using (var cancel = await anonymous.DeleteAsync("/api/orders/1?accountId=1"))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, cancel.StatusCode);
+        }
+
+        Assert.Equal(before, sequencer.LastStampedSequence); // nothing reached the engine
+        using (var read = await anonymous.GetAsync("/api/instruments"))
+        {
+            Assert.Equal(HttpStatusCode.OK, read.StatusCode); // reads stay open
+        }
+
+        using var allowed = await server.Http.PostAsync("/api/accounts", new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Created, allowed.StatusCode);
     }
 
     [Fact]

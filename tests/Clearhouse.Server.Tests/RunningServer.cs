@@ -24,6 +24,7 @@ public sealed class RunningServer : IAsyncDisposable
         this.ownedDataDirectory = ownedDataDirectory;
         Address = address;
         Http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
+        Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", app.Services.GetRequiredService<Operations.OperatorCredential>().Token);
     }
 
     public Uri Address { get; }

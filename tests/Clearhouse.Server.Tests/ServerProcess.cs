@@ -58,6 +58,11 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
         server.Address = await server.listening.Task;
         server.Http = new HttpClient { BaseAddress = server.Address, Timeout = TimeSpan.FromSeconds(30) };
+        string tokenFile = Path.Combine(dataDirectory, Operations.OperatorCredential.FileName);
+        if (File.Exists(tokenFile))
+        {
+            server.Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", File.ReadAllText(tokenFile).Trim());
+        }
         return server;
     }
 

@@ -29,6 +29,7 @@ public sealed record ApiError(
             or (int)RejectReason.UnknownOrder or (int)RejectReason.UnknownUnderlying
             or (int)GatewayReason.UnknownBlock or (int)GatewayReason.AccountNotYetInBlock
             or (int)GatewayReason.UnknownLiquidation =>  StatusCodes.Status404NotFound,
+        (int)GatewayReason.OperatorCredentialRequired => StatusCodes.Status401Unauthorized,
         (int)GatewayReason.EngineUnavailable => StatusCodes.Status503ServiceUnavailable,
         (int)GatewayReason.InternalError => StatusCodes.Status500InternalServerError,
         _ => StatusCodes.Status400BadRequest,

@@ -39,6 +39,9 @@ public enum GatewayReason : ushort
     /// <summary>No liquidation step with that sequence and index is kept (never happened, or older than the steps the server keeps).</summary>
     UnknownLiquidation = 912,
 
+    /// <summary>A state-changing native endpoint was called without the operator token (docs/native-api.md).</summary>
+    OperatorCredentialRequired = 920,
+
     /// <summary>The engine is shutting down; nothing was applied.</summary>
     EngineUnavailable = 950,
 
@@ -60,6 +63,7 @@ public static class GatewayReasons
         GatewayReason.UnknownBlock => "No block has been sealed at that height yet.",
         GatewayReason.AccountNotYetInBlock => "The account was opened after the latest sealed block; its proof is available once the next block is sealed.",
         GatewayReason.UnknownLiquidation => "No liquidation step with that sequence and index is kept.",
+        GatewayReason.OperatorCredentialRequired => "State-changing native endpoints need the operator token: send 'Authorization: Bearer <token>' (the token is in operator-token in the data directory).",
         GatewayReason.EngineUnavailable => "The engine is shutting down; the request was not applied.",
         GatewayReason.InternalError => "The server failed while handling the request.",
         _ => $"Refused ({(int)reason}).",

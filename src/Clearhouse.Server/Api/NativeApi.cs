@@ -50,7 +50,8 @@ public static class NativeApi
 
     public static IEndpointRouteBuilder MapNativeApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api");
+        // Reads are open (loopback only); anything that changes state needs the operator token.
+        var api = app.MapGroup("/api").AddEndpointFilter(Operations.OperatorCredential.Filter);
         api.MapGet("/status", GetStatus);
         api.MapGet("/instruments", GetInstruments);
         api.MapGet("/book/{instrumentName}", GetBook);
