@@ -28,8 +28,13 @@ public sealed class DemoMarketMaker(Sequencer sequencer, int accountId, string u
     /// <summary>Level size = lot × this × (level + 1).</summary>
     public const int LotsPerLevel = 25;
 
-    /// <summary>Levels quoted on each side of an option.</summary>
-    public const int OptionLevels = 3;
+    /// <summary>
+    /// Levels quoted on each side of an option. Two, not more: with the listing schedule an
+    /// underlying has about 35 options, and 35 × 2 sides × 3 levels plus the futures' quotes went
+    /// over the engine's 256 open orders per account (hundreds of TooManyOpenOrders rejections a
+    /// minute, visible in /metrics).
+    /// </summary>
+    public const int OptionLevels = 2;
 
     /// <summary>Distance of an option's first level from its mark, in ppm (1%); at least one tick per level.</summary>
     public const int OptionFirstLevelPpm = 10_000;
