@@ -113,9 +113,10 @@ public sealed class RpcEnvelope
             {
                 if (paramsElement.ValueKind == JsonValueKind.Object)
                 {
-                    foreach (var property in paramsElement.EnumerateObject())
+                    // One copy of the params object (not one per value): its elements outlive the request's document.
+                    foreach (var property in paramsElement.Clone().EnumerateObject())
                     {
-                        parameters[property.Name] = property.Value.Clone();
+                        parameters[property.Name] = property.Value;
                     }
                 }
                 else if (paramsElement.ValueKind != JsonValueKind.Null)
