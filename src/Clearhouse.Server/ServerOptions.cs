@@ -61,6 +61,35 @@ public sealed record ServerOptions
     /// </summary>
     public bool ArchiveJournal { get; init; }
 
+    /// <summary>
+    /// How far a signed request's timestamp (<c>deri-hmac-sha256</c> header, <c>client_signature</c>
+    /// grant) may be from the server's clock, either way, and how long its nonce is remembered.
+    /// Key <c>AuthTimestampWindowSeconds</c>; default 60, as on Deribit (docs/api-auth.md).
+    /// </summary>
+    public int AuthTimestampWindowSeconds { get; init; } = 60;
+
+    /// <summary>Lifetime of an access token from <c>public/auth</c>. Key <c>AccessTokenSeconds</c>; default 900.</summary>
+    public int AccessTokenSeconds { get; init; } = 900;
+
+    /// <summary>Lifetime of a refresh token from <c>public/auth</c>. Key <c>RefreshTokenSeconds</c>; default 604,800 (7 days).</summary>
+    public int RefreshTokenSeconds { get; init; } = 604_800;
+
+    /// <summary>
+    /// Sustained rate of trading-class calls (orders, account reads) per API key and, separately, per
+    /// remote address. Key <c>RateLimitTradingPerSecond</c>; default 250,000, sized so that the loopback
+    /// benchmark (100,000 orders/s from one key) is not limited; lower it for a shared deployment.
+    /// </summary>
+    public int RateLimitTradingPerSecond { get; init; } = 250_000;
+
+    /// <summary>Trading-class calls a key or address may make at once after being idle. Key <c>RateLimitTradingBurst</c>; default 250,000.</summary>
+    public int RateLimitTradingBurst { get; init; } = 250_000;
+
+    /// <summary>Sustained rate of market-data-class calls (public data, auth, subscriptions) per key and per address. Key <c>RateLimitMarketDataPerSecond</c>; default 100,000.</summary>
+    public int RateLimitMarketDataPerSecond { get; init; } = 100_000;
+
+    /// <summary>Market-data-class calls a key or address may make at once after being idle. Key <c>RateLimitMarketDataBurst</c>; default 100,000.</summary>
+    public int RateLimitMarketDataBurst { get; init; } = 100_000;
+
     public long BlockIntervalMicros => BlockMillis * 1000L;
 
     public static ServerOptions From(IConfiguration configuration)
@@ -132,6 +161,41 @@ public sealed record ServerOptions
         if (configuration["ArchiveJournal"] is { } archive)
         {
             options = options with { ArchiveJournal = Bool("--ArchiveJournal", archive) };
+        }
+
+        if (configuration["AuthTimestampWindowSeconds"] is { } window)
+        {
+            options = options with { AuthTimestampWindowSeconds = (int)Whole("--AuthTimestampWindowSeconds", window, 1, 3_600, "seconds") };
+        }
+
+        if (configuration["AccessTokenSeconds"] is { } accessSeconds)
+        {
+            options = options with { AccessTokenSeconds = (int)Whole("--AccessTokenSeconds", accessSeconds, 1, 31_536_000, "seconds") };
+        }
+
+        if (configuration["RefreshTokenSeconds"] is { } refreshSeconds)
+        {
+            options = options with { RefreshTokenSeconds = (int)Whole("--RefreshTokenSeconds", refreshSeconds, 1, 31_536_000, "seconds") };
+        }
+
+        if (configuration["RateLimitTradingPerSecond"] is { } tradingRate)
+        {
+            options = options with { RateLimitTradingPerSecond = (int)Whole("--RateLimitTradingPerSecond", tradingRate, 1, 100_000_000, "calls per second") };
+        }
+
+        if (configuration["RateLimitTradingBurst"] is { } tradingBurst)
+        {
+            options = options with { RateLimitTradingBurst = (int)Whole("--RateLimitTradingBurst", tradingBurst, 1, 100_000_000, "calls") };
+        }
+
+        if (configuration["RateLimitMarketDataPerSecond"] is { } dataRate)
+        {
+            options = options with { RateLimitMarketDataPerSecond = (int)Whole("--RateLimitMarketDataPerSecond", dataRate, 1, 100_000_000, "calls per second") };
+        }
+
+        if (configuration["RateLimitMarketDataBurst"] is { } dataBurst)
+        {
+            options = options with { RateLimitMarketDataBurst = (int)Whole("--RateLimitMarketDataBurst", dataBurst, 1, 100_000_000, "calls") };
         }
 
         return options;
