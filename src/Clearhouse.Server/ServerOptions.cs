@@ -90,6 +90,16 @@ public sealed record ServerOptions
     /// <summary>Market-data-class calls a key or address may make at once after being idle. Key <c>RateLimitMarketDataBurst</c>; default 100,000.</summary>
     public int RateLimitMarketDataBurst { get; init; } = 100_000;
 
+    /// <summary>
+    /// Make (or show again) an API key for an existing account at start, for operators:
+    /// <c>--CreateApiKey ACCOUNT[:SCOPES[:NAME]]</c>, SCOPES a comma-separated list of read, trade,
+    /// withdraw (default read,trade), NAME default "operator". A key with that name on that account
+    /// is reused, so the option may stay on the command line. The key is printed on standard output
+    /// as one <c>api_key account=... name=... scopes=... client_id=... client_secret=...</c> line.
+    /// Key <c>CreateApiKey</c>; default none (docs/api-auth.md).
+    /// </summary>
+    public ApiKeyRequest? CreateApiKey { get; init; }
+
     public long BlockIntervalMicros => BlockMillis * 1000L;
 
     public static ServerOptions From(IConfiguration configuration)
@@ -198,6 +208,11 @@ public sealed record ServerOptions
             options = options with { RateLimitMarketDataBurst = (int)Whole("--RateLimitMarketDataBurst", dataBurst, 1, 100_000_000, "calls") };
         }
 
+        if (configuration["CreateApiKey"] is { } createKey)
+        {
+            options = options with { CreateApiKey = ApiKeyRequest.Parse(createKey) };
+        }
+
         return options;
     }
 
@@ -208,6 +223,37 @@ public sealed record ServerOptions
         long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long value) && value >= min && value <= max
             ? value
             : throw new ServerConfigurationException($"{name} must be a whole number of {unit} from {min} to {max}, not '{text}'.");
+}
+
+/// <summary>An operator's request for an API key (<see cref="ServerOptions.CreateApiKey"/>).</summary>
+public sealed record ApiKeyRequest(int AccountId, Deribit.Auth.ApiScopes Scopes, string Name)
+{
+    public const string DefaultName = "operator";
+
+    /// <summary>Parses <c>ACCOUNT[:SCOPES[:NAME]]</c>.</summary>
+    public static ApiKeyRequest Parse(string text)
+    {
+        string[] parts = text.Split(':', 3);
+        if (!int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int accountId))
+        {
+            throw new ServerConfigurationException($"--CreateApiKey must be ACCOUNT[:SCOPES[:NAME]] (e.g. 3:read,trade:bot), not '{text}': the account must be a number.");
+        }
+
+        var scopes = Deribit.Auth.ApiScopes.None;
+        foreach (string word in (parts.Length > 1 ? parts[1] : "read,trade").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            scopes |= Deribit.Auth.ScopeWords.Parse(word)
+                ?? throw new ServerConfigurationException($"--CreateApiKey: '{word}' is not a scope; use read, trade and withdraw.");
+        }
+
+        if (scopes == Deribit.Auth.ApiScopes.None)
+        {
+            throw new ServerConfigurationException("--CreateApiKey needs at least one scope (read, trade, withdraw).");
+        }
+
+        string name = parts.Length > 2 && parts[2].Trim().Length > 0 ? parts[2].Trim() : DefaultName;
+        return new ApiKeyRequest(accountId, scopes, name);
+    }
 }
 
 /// <summary>The server's configuration cannot be used; the message says why and what to do.</summary>

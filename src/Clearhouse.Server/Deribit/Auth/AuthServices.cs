@@ -7,8 +7,8 @@ namespace Clearhouse.Server.Deribit.Auth;
 /// tokens (<see cref="AccessTokens"/>), replay protection (<see cref="ReplayGuard"/>), the
 /// credential checks (<see cref="DeribitAuthenticator"/>), rate limits
 /// (<see cref="TokenBucketRateLimiter"/>), <c>public/auth</c> and <c>private/logout</c>
-/// (<see cref="AuthModule"/>), cancel on disconnect (<see cref="CancelOnDisconnectModule"/>), and
-/// the demo's key (<see cref="DemoApiKey"/>).
+/// (<see cref="AuthModule"/>), cancel on disconnect (<see cref="CancelOnDisconnectModule"/>), the
+/// demo's key (<see cref="DemoApiKey"/>) and the operator's (<see cref="OperatorApiKey"/>).
 /// </summary>
 public static class AuthServices
 {
@@ -24,5 +24,6 @@ public static class AuthServices
         services.AddSingleton<IRpcModule, AuthModule>();
         services.AddSingleton<IRpcModule, CancelOnDisconnectModule>();
         services.AddSingleton<DemoApiKey>();
+        services.AddHostedService<OperatorApiKey>();
     }
 }

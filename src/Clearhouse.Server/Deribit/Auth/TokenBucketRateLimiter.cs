@@ -28,7 +28,12 @@ public sealed class TokenBucketRateLimiter : IRateLimiter
     private readonly ConcurrentDictionary<string, BucketPair> byKey = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<IPAddress, BucketPair> byAddress = new();
     private readonly long originMicros;
+    private readonly Func<IPAddress, BucketPair> newAddressBuckets;
+    private readonly Func<string, BucketPair> newKeyBuckets;
     private int sweeping;
+
+    /// <summary>Buckets made since the last sweep, roughly (ConcurrentDictionary.Count takes every lock, too dear per call).</summary>
+    private int created;
 
     public TokenBucketRateLimiter(ServerOptions options, TimeProvider clock)
         : this(
@@ -44,6 +49,8 @@ public sealed class TokenBucketRateLimiter : IRateLimiter
         this.trading = trading;
         this.marketData = marketData;
         this.originMicros = originMicros;
+        newAddressBuckets = _ => NewPair();
+        newKeyBuckets = _ => NewPair();
     }
 
     public RpcError? TryAcquire(RpcContext context, RateClass rateClass, long nowMicros)
@@ -53,7 +60,7 @@ public sealed class TokenBucketRateLimiter : IRateLimiter
         // Nanoseconds since the limiter started: a long holds 292 years of them.
         long now = Math.Max(0, nowMicros - originMicros) * 1000;
         var address = Normalize(context.RemoteAddress);
-        var addressBuckets = byAddress.GetOrAdd(address, static _ => new BucketPair());
+        var addressBuckets = byAddress.GetOrAdd(address, newAddressBuckets);
         if (!addressBuckets.For(rateClass).TryTake(rule, now, out long addressWait))
         {
             return Refuse(rateClass, rule, $"address {address}", addressWait);
@@ -61,7 +68,7 @@ public sealed class TokenBucketRateLimiter : IRateLimiter
 
         if (context.Principal is { } principal)
         {
-            var keyBuckets = byKey.GetOrAdd(principal.ClientId, static _ => new BucketPair());
+            var keyBuckets = byKey.GetOrAdd(principal.ClientId, newKeyBuckets);
             if (!keyBuckets.For(rateClass).TryTake(rule, now, out long keyWait))
             {
                 // The key cannot go ahead: give the address its token back.
@@ -70,12 +77,18 @@ public sealed class TokenBucketRateLimiter : IRateLimiter
             }
         }
 
-        if (byAddress.Count + byKey.Count > SweepAboveBuckets)
+        if (Volatile.Read(ref created) > SweepAboveBuckets)
         {
             Sweep(now);
         }
 
         return null;
+    }
+
+    private BucketPair NewPair()
+    {
+        Interlocked.Increment(ref created);
+        return new BucketPair();
     }
 
     private static IPAddress Normalize(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
@@ -85,7 +98,7 @@ public sealed class TokenBucketRateLimiter : IRateLimiter
             $"Too many {(rateClass == RateClass.Trading ? "trading" : "market data")} requests from {who}: the limit is {rule.PerSecond}/s with bursts of {rule.Burst}. "
             + $"Retry in {Math.Max(1, (waitNanos + 999_999) / 1_000_000)} ms.");
 
-    /// <summary>Drops buckets that are full again (idle): they behave exactly as new ones.</summary>
+    /// <summary>Drops buckets that are full again (idle): they behave exactly as new ones. Buckets in use stay.</summary>
     private void Sweep(long now)
     {
         if (Interlocked.Exchange(ref sweeping, 1) != 0)
@@ -113,6 +126,7 @@ public sealed class TokenBucketRateLimiter : IRateLimiter
         }
         finally
         {
+            Volatile.Write(ref created, 0);
             Volatile.Write(ref sweeping, 0);
         }
     }

@@ -154,6 +154,44 @@ public sealed partial class AuthRestartTests
         }
     }
 
+    [Fact]
+    public async Task An_operator_makes_a_key_for_an_existing_account_with_CreateApiKey_once()
+    {
+        string data = TemporaryDirectory.Create("auth-operator");
+        try
+        {
+            int accountId;
+            await using (var server = await RunningServer.StartAsync(demo: false, "--data-dir", data, "--TickMillis", "0"))
+            {
+                accountId = await server.OpenFundedAccountAsync();
+            }
+
+            for (int start = 0; start < 2; start++)
+            {
+                await using var server = await RunningServer.StartAsync(demo: false, "--data-dir", data, "--TickMillis", "0", "--CreateApiKey", $"{accountId}:read:bot");
+                var keys = server.Services.GetRequiredService<ApiKeyStore>();
+                Assert.True(await RunningServer.EventuallyAsync(() => Task.FromResult(keys.All.Any(k => k.Name == "bot")), TimeSpan.FromSeconds(10)));
+                var made = Assert.Single(keys.All);
+                Assert.Equal((accountId, ApiScopes.Read, "bot"), (made.AccountId, made.Scopes, made.Name));
+                AssertResult(await server.SignedGetAsync(made, ListKeys));
+            }
+        }
+        finally
+        {
+            TemporaryDirectory.Delete(data);
+        }
+    }
+
+    [Theory]
+    [InlineData("x")]
+    [InlineData("3:admin")]
+    [InlineData("3:,")]
+    public void A_malformed_CreateApiKey_stops_the_start_with_a_message(string value)
+    {
+        var error = Assert.Throws<ServerConfigurationException>(() => ApiKeyRequest.Parse(value));
+        Assert.Contains("CreateApiKey", error.Message, StringComparison.Ordinal);
+    }
+
     private static async Task<(string Id, string Secret)> PrintedKeyAsync(ServerProcess server)
     {
         Match id = Match.Empty, secret = Match.Empty;
