@@ -34,7 +34,7 @@ public static class StartupBanner
                 options.Demo ? "on (--demo false turns it off)" : "off",
                 options.Journal ? $"{Path.GetFullPath(options.DataDirectory)} (journal on; acknowledged commands are durable)" : "in memory (--journal false): nothing survives a restart",
                 keys.FilePath ?? "in memory",
-                options.Demo ? "; the demo's key is printed as client_id=... and client_secret=..." : ".");
+                options.Demo ? "; the demo's key is printed on standard output, as client_id and client_secret lines" : ".");
         });
     }
 }
