@@ -310,10 +310,10 @@ public sealed class DemoServerTests(DemoServer fixture) : IClassFixture<DemoServ
                     roles = null;
                 }
 
-                return Task.FromResult(roles is { Count: 6 });
+                return Task.FromResult(roles is { Count: 7 }); // six trading roles and the API demo trader (api-demo)
             },
             Patience);
-        Assert.True(recorded, $"the demo did not record its six accounts in {path}");
+        Assert.True(recorded, $"the demo did not record its seven accounts in {path}");
         return roles!;
     }
 
