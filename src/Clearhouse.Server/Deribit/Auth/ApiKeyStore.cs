@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Clearhouse.Server.Deribit.Transport;
 using Clearhouse.Server.Sequencing;
 
 namespace Clearhouse.Server.Deribit.Auth;
@@ -54,12 +55,14 @@ public sealed class ApiKeyStore
     private readonly ConcurrentDictionary<string, ApiKey> keys = new(StringComparer.Ordinal);
     private readonly Lock writeGate = new();
     private readonly Sequencer sequencer;
+    private readonly DeribitConnections connections;
     private readonly TimeProvider clock;
     private readonly ILogger<ApiKeyStore> logger;
 
-    public ApiKeyStore(Sequencer sequencer, ServerOptions options, TimeProvider clock, ILogger<ApiKeyStore> logger)
+    public ApiKeyStore(Sequencer sequencer, DeribitConnections connections, ServerOptions options, TimeProvider clock, ILogger<ApiKeyStore> logger)
     {
         this.sequencer = sequencer;
+        this.connections = connections;
         this.clock = clock;
         this.logger = logger;
         FilePath = options.Journal ? Path.Combine(options.DataDirectory, FileName) : null;
@@ -109,7 +112,10 @@ public sealed class ApiKeyStore
         }
     }
 
-    /// <summary>Removes a key; its tokens stop working at their next use. False when there was no such key.</summary>
+    /// <summary>
+    /// Removes a key: its tokens stop working at their next use, and WebSocket connections
+    /// authenticated with it are closed. False when there was no such key.
+    /// </summary>
     public bool Revoke(string clientId)
     {
         lock (writeGate)
@@ -120,9 +126,18 @@ public sealed class ApiKeyStore
             }
 
             Save();
-            logger.LogInformation("API key {ClientId} revoked.", clientId);
-            return true;
         }
+
+        foreach (var connection in connections.All)
+        {
+            if (connection.Principal?.ClientId == clientId)
+            {
+                connection.Abort("the API key of this connection was revoked");
+            }
+        }
+
+        logger.LogInformation("API key {ClientId} revoked.", clientId);
+        return true;
     }
 
     /// <summary>Random URL-safe text (base64url without padding) of <paramref name="bytes"/> random bytes.</summary>

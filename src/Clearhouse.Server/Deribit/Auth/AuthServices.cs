@@ -24,6 +24,7 @@ public static class AuthServices
         services.AddSingleton<IRpcModule, AuthModule>();
         services.AddSingleton<IRpcModule, CancelOnDisconnectModule>();
         services.AddSingleton<DemoApiKey>();
+        services.AddHostedService<AuthStartup>();
         services.AddHostedService<OperatorApiKey>();
     }
 }

@@ -182,6 +182,23 @@ public sealed partial class AuthRestartTests
         }
     }
 
+    [Fact]
+    public async Task A_damaged_key_file_stops_the_start_with_a_message()
+    {
+        string data = TemporaryDirectory.Create("auth-damaged");
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(data, ApiKeyStore.FileName), "{\"keys\": [ {\"clientId\": ");
+
+            var error = await Assert.ThrowsAsync<ServerConfigurationException>(() => RunningServer.StartAsync(demo: false, "--data-dir", data, "--TickMillis", "0"));
+            Assert.Contains(ApiKeyStore.FileName, error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            TemporaryDirectory.Delete(data);
+        }
+    }
+
     [Theory]
     [InlineData("x")]
     [InlineData("3:admin")]

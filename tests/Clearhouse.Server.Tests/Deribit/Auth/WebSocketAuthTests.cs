@@ -1,4 +1,5 @@
 using Clearhouse.Server.Deribit.Auth;
+using Microsoft.Extensions.DependencyInjection;
 using static Clearhouse.Server.Tests.Deribit.Auth.DeribitClient;
 
 namespace Clearhouse.Server.Tests.Deribit.Auth;
@@ -191,6 +192,25 @@ public sealed class WebSocketAuthTests(AuthServer fixture) : IClassFixture<AuthS
 
         AssertError(13009, await Server.CallAsync(HttpMethod.Get, "/api/v2/private/list_api_keys", "Bearer " + token));
         Assert.Equal(1, await OpenOrderCountAsync(key.AccountId));
+    }
+
+    [Fact]
+    public async Task Revoking_a_key_closes_the_connections_authenticated_with_it()
+    {
+        var key = await Server.NewKeyAsync();
+        await using var socket = await DeribitSocket.ConnectAsync(Server);
+        await socket.ResultAsync("public/auth", new { grant_type = "client_credentials", client_id = key.ClientId, client_secret = key.ClientSecret });
+
+        Assert.True(Server.Services.GetRequiredService<ApiKeyStore>().Revoke(key.ClientId));
+
+        // The server cuts the connection: a close frame, or (an abort during a pending receive) a reset.
+        try
+        {
+            Assert.Null(await socket.ReceiveAsync());
+        }
+        catch (System.Net.WebSockets.WebSocketException)
+        {
+        }
     }
 
     private async Task PlaceRestingBidAsync(int accountId)
