@@ -183,6 +183,28 @@ public sealed partial class AuthRestartTests
     }
 
     [Fact]
+    public async Task With_a_two_second_token_lifetime_a_bearer_token_works_then_is_refused_as_expired()
+    {
+        await using var server = await RunningServer.StartAsync(demo: false, "--journal", "false", "--TickMillis", "0", "--AccessTokenSeconds", "2");
+        var key = await server.NewKeyAsync();
+        var auth = AssertResult(await server.CallAsync(HttpMethod.Get, $"/api/v2/public/auth?grant_type=client_credentials&client_id={key.ClientId}&client_secret={key.ClientSecret}", null));
+        Assert.Equal(2, auth.GetProperty("expires_in").GetInt64());
+        string bearer = "Bearer " + auth.GetProperty("access_token").GetString();
+        AssertResult(await server.CallAsync(HttpMethod.Get, ListKeys, bearer));
+
+        string reason = "";
+        Assert.True(await RunningServer.EventuallyAsync(
+            async () =>
+            {
+                var answer = await server.CallAsync(HttpMethod.Get, ListKeys, bearer);
+                reason = answer.Status == 400 ? answer.Body.ErrorReason() : "";
+                return answer.Status == 400 && answer.Body.ErrorCode() == 13009;
+            },
+            TimeSpan.FromSeconds(15)));
+        Assert.Contains("expired", reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_damaged_key_file_stops_the_start_with_a_message()
     {
         string data = TemporaryDirectory.Create("auth-damaged");
