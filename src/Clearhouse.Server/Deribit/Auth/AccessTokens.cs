@@ -53,6 +53,10 @@ public sealed class AccessTokens(ApiKeyStore keys, ServerOptions options)
     public ApiPrincipal Redeem(string refreshToken, long nowMicros) =>
         Find(refresh, refreshToken, nowMicros, remove: true, "refresh token");
 
+    /// <summary>The caller a refresh token stands for, leaving it unused; throws 13009 as <see cref="Redeem"/> would.</summary>
+    public ApiPrincipal PeekRefresh(string refreshToken, long nowMicros) =>
+        Find(refresh, refreshToken, nowMicros, remove: false, "refresh token");
+
     /// <summary>Ends tokens now (logout); unknown tokens are ignored.</summary>
     public void Revoke(string? accessToken, string? refreshToken)
     {

@@ -59,19 +59,10 @@ public sealed class AuthModule(DeribitAuthenticator authenticator, AccessTokens 
                 parameters.String("data", maxLength: 4096) ?? "",
                 parameters.String("signature", required: true, maxLength: 128)!,
                 now).Principal,
-            _ => tokens.Redeem(parameters.String("refresh_token", required: true, maxLength: 256)!, now),
+            _ => RedeemRefreshToken(parameters.String("refresh_token", required: true, maxLength: 256)!, requested, now),
         };
 
-        if (requested is { } narrowed)
-        {
-            var scopes = principal.Scopes & narrowed;
-            if (scopes == ApiScopes.None)
-            {
-                throw RpcError.InvalidParams("scope", $"The scope asked for grants nothing that API key '{principal.ClientId}' may do (it has {DeribitScopes.Format(principal.Scopes)}).").ToException();
-            }
-
-            principal = principal with { Scopes = scopes };
-        }
+        principal = Narrow(principal, requested);
 
         var issued = tokens.Issue(principal, now);
         if (context.Connection is { } connection)
@@ -87,6 +78,27 @@ public sealed class AuthModule(DeribitAuthenticator authenticator, AccessTokens 
             issued.RefreshToken,
             DeribitScopes.Format(principal.Scopes),
             "bearer"));
+    }
+
+    /// <summary>Checks the narrowing first, so that a refused refresh does not use the refresh token up.</summary>
+    private ApiPrincipal RedeemRefreshToken(string refreshToken, ApiScopes? requested, long now)
+    {
+        Narrow(tokens.PeekRefresh(refreshToken, now), requested);
+        return tokens.Redeem(refreshToken, now);
+    }
+
+    /// <summary>The principal with only the scopes asked for (all, when none were); -32602 when that leaves none.</summary>
+    private static ApiPrincipal Narrow(ApiPrincipal principal, ApiScopes? requested)
+    {
+        if (requested is not { } narrowed)
+        {
+            return principal;
+        }
+
+        var scopes = principal.Scopes & narrowed;
+        return scopes != ApiScopes.None
+            ? principal with { Scopes = scopes }
+            : throw RpcError.InvalidParams("scope", $"The scope asked for grants nothing that API key '{principal.ClientId}' may do (it has {DeribitScopes.Format(principal.Scopes)}).").ToException();
     }
 
     /// <summary>

@@ -205,9 +205,12 @@ public sealed class SignedRequestTests(AuthServer fixture) : IClassFixture<AuthS
     [Fact]
     public async Task A_refresh_token_gives_a_new_pair_once_and_cannot_be_used_again()
     {
-        var key = await Server.NewKeyAsync();
+        var key = await Server.NewKeyAsync(ApiScopes.Read | ApiScopes.Trade);
         var first = AssertResult(await Server.CallAsync(HttpMethod.Get, $"/api/v2/public/auth?grant_type=client_credentials&client_id={key.ClientId}&client_secret={key.ClientSecret}", null));
         string refresh = first.GetProperty("refresh_token").GetString()!;
+
+        // A refused refresh (a scope the key does not have) leaves the refresh token unused.
+        AssertError(-32602, await Server.CallAsync(HttpMethod.Get, $"/api/v2/public/auth?grant_type=refresh_token&scope=withdraw&refresh_token={Uri.EscapeDataString(refresh)}", null));
 
         var second = AssertResult(await Server.CallAsync(HttpMethod.Get, $"/api/v2/public/auth?grant_type=refresh_token&refresh_token={Uri.EscapeDataString(refresh)}", null));
         string newAccess = second.GetProperty("access_token").GetString()!;
