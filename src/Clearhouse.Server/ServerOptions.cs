@@ -68,6 +68,45 @@ public sealed record ServerOptions
     /// </summary>
     public string? OperatorToken { get; init; }
 
+    /// <summary>
+    /// How far a signed request's timestamp (<c>deri-hmac-sha256</c> header, <c>client_signature</c>
+    /// grant) may be from the server's clock, either way, and how long its nonce is remembered.
+    /// Key <c>AuthTimestampWindowSeconds</c>; default 60, as on Deribit (docs/api-auth.md).
+    /// </summary>
+    public int AuthTimestampWindowSeconds { get; init; } = 60;
+
+    /// <summary>Lifetime of an access token from <c>public/auth</c>. Key <c>AccessTokenSeconds</c>; default 900.</summary>
+    public int AccessTokenSeconds { get; init; } = 900;
+
+    /// <summary>Lifetime of a refresh token from <c>public/auth</c>. Key <c>RefreshTokenSeconds</c>; default 604,800 (7 days).</summary>
+    public int RefreshTokenSeconds { get; init; } = 604_800;
+
+    /// <summary>
+    /// Sustained rate of trading-class calls (orders, account reads) per API key and, separately, per
+    /// remote address. Key <c>RateLimitTradingPerSecond</c>; default 250,000, sized so that the loopback
+    /// benchmark (100,000 orders/s from one key) is not limited; lower it for a shared deployment.
+    /// </summary>
+    public int RateLimitTradingPerSecond { get; init; } = 250_000;
+
+    /// <summary>Trading-class calls a key or address may make at once after being idle. Key <c>RateLimitTradingBurst</c>; default 250,000.</summary>
+    public int RateLimitTradingBurst { get; init; } = 250_000;
+
+    /// <summary>Sustained rate of market-data-class calls (public data, auth, subscriptions) per key and per address. Key <c>RateLimitMarketDataPerSecond</c>; default 100,000.</summary>
+    public int RateLimitMarketDataPerSecond { get; init; } = 100_000;
+
+    /// <summary>Market-data-class calls a key or address may make at once after being idle. Key <c>RateLimitMarketDataBurst</c>; default 100,000.</summary>
+    public int RateLimitMarketDataBurst { get; init; } = 100_000;
+
+    /// <summary>
+    /// Make (or show again) an API key for an existing account at start, for operators:
+    /// <c>--CreateApiKey ACCOUNT[:SCOPES[:NAME]]</c>, SCOPES a comma-separated list of read, trade,
+    /// withdraw (default read,trade), NAME default "operator". A key with that name on that account
+    /// is reused, so the option may stay on the command line. The key is printed on standard output
+    /// as one <c>api_key account=... name=... scopes=... client_id=... client_secret=...</c> line.
+    /// Key <c>CreateApiKey</c>; default none (docs/api-auth.md).
+    /// </summary>
+    public ApiKeyRequest? CreateApiKey { get; init; }
+
     public long BlockIntervalMicros => BlockMillis * 1000L;
 
     public static ServerOptions From(IConfiguration configuration)
@@ -149,6 +188,46 @@ public sealed record ServerOptions
             options = options with { ArchiveJournal = Bool("--ArchiveJournal", archive) };
         }
 
+        if (configuration["AuthTimestampWindowSeconds"] is { } window)
+        {
+            options = options with { AuthTimestampWindowSeconds = (int)Whole("--AuthTimestampWindowSeconds", window, 1, 3_600, "seconds") };
+        }
+
+        if (configuration["AccessTokenSeconds"] is { } accessSeconds)
+        {
+            options = options with { AccessTokenSeconds = (int)Whole("--AccessTokenSeconds", accessSeconds, 1, 31_536_000, "seconds") };
+        }
+
+        if (configuration["RefreshTokenSeconds"] is { } refreshSeconds)
+        {
+            options = options with { RefreshTokenSeconds = (int)Whole("--RefreshTokenSeconds", refreshSeconds, 1, 31_536_000, "seconds") };
+        }
+
+        if (configuration["RateLimitTradingPerSecond"] is { } tradingRate)
+        {
+            options = options with { RateLimitTradingPerSecond = (int)Whole("--RateLimitTradingPerSecond", tradingRate, 1, 100_000_000, "calls per second") };
+        }
+
+        if (configuration["RateLimitTradingBurst"] is { } tradingBurst)
+        {
+            options = options with { RateLimitTradingBurst = (int)Whole("--RateLimitTradingBurst", tradingBurst, 1, 100_000_000, "calls") };
+        }
+
+        if (configuration["RateLimitMarketDataPerSecond"] is { } dataRate)
+        {
+            options = options with { RateLimitMarketDataPerSecond = (int)Whole("--RateLimitMarketDataPerSecond", dataRate, 1, 100_000_000, "calls per second") };
+        }
+
+        if (configuration["RateLimitMarketDataBurst"] is { } dataBurst)
+        {
+            options = options with { RateLimitMarketDataBurst = (int)Whole("--RateLimitMarketDataBurst", dataBurst, 1, 100_000_000, "calls") };
+        }
+
+        if (configuration["CreateApiKey"] is { } createKey)
+        {
+            options = options with { CreateApiKey = ApiKeyRequest.Parse(createKey) };
+        }
+
         return options;
     }
 
@@ -159,6 +238,37 @@ public sealed record ServerOptions
         long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long value) && value >= min && value <= max
             ? value
             : throw new ServerConfigurationException($"{name} must be a whole number of {unit} from {min} to {max}, not '{text}'.");
+}
+
+/// <summary>An operator's request for an API key (<see cref="ServerOptions.CreateApiKey"/>).</summary>
+public sealed record ApiKeyRequest(int AccountId, Deribit.Auth.ApiScopes Scopes, string Name)
+{
+    public const string DefaultName = "operator";
+
+    /// <summary>Parses <c>ACCOUNT[:SCOPES[:NAME]]</c>.</summary>
+    public static ApiKeyRequest Parse(string text)
+    {
+        string[] parts = text.Split(':', 3);
+        if (!int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int accountId))
+        {
+            throw new ServerConfigurationException($"--CreateApiKey must be ACCOUNT[:SCOPES[:NAME]] (e.g. 3:read,trade:bot), not '{text}': the account must be a number.");
+        }
+
+        var scopes = Deribit.Auth.ApiScopes.None;
+        foreach (string word in (parts.Length > 1 ? parts[1] : "read,trade").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            scopes |= Deribit.Auth.ScopeWords.Parse(word)
+                ?? throw new ServerConfigurationException($"--CreateApiKey: '{word}' is not a scope; use read, trade and withdraw.");
+        }
+
+        if (scopes == Deribit.Auth.ApiScopes.None)
+        {
+            throw new ServerConfigurationException("--CreateApiKey needs at least one scope (read, trade, withdraw).");
+        }
+
+        string name = parts.Length > 2 && parts[2].Trim().Length > 0 ? parts[2].Trim() : DefaultName;
+        return new ApiKeyRequest(accountId, scopes, name);
+    }
 }
 
 /// <summary>The server's configuration cannot be used; the message says why and what to do.</summary>

@@ -53,7 +53,7 @@ public sealed class DemoServerTests(DemoServer fixture) : IClassFixture<DemoServ
     [Fact]
     public async Task Every_demo_book_has_levels_on_both_sides_soon_after_startup()
     {
-        // Perpetuals and futures have five levels a side, options three (once the first surface gives them marks).
+        // Perpetuals and futures have five levels a side, options two (once the first surface gives them marks).
         // An option worth three ticks or less (a far daily, say) gets no bids: only its asks are required.
         var names = (await Server.GetOkAsync("/api/instruments")).EnumerateArray().Select(i => i.GetProperty("name").GetString()!).ToList();
         async Task<bool> AsksOnlyAsync(string name)
@@ -69,17 +69,17 @@ public sealed class DemoServerTests(DemoServer fixture) : IClassFixture<DemoServ
             bool quoted = await RunningServer.EventuallyAsync(
                 async () =>
                 {
-                    var book = await Server.GetOkAsync($"/api/book/{name}?depth=3");
-                    return book.GetProperty("asks").GetArrayLength() == 3 && (book.GetProperty("bids").GetArrayLength() == 3 || await AsksOnlyAsync(name));
+                    var book = await Server.GetOkAsync($"/api/book/{name}?depth=2");
+                    return book.GetProperty("asks").GetArrayLength() == 2 && (book.GetProperty("bids").GetArrayLength() == 2 || await AsksOnlyAsync(name));
                 },
                 Patience);
-            Assert.True(quoted, $"{name} had no three levels on each side within {Patience}");
+            Assert.True(quoted, $"{name} had no two levels on each side within {Patience}");
             if (await AsksOnlyAsync(name))
             {
                 continue;
             }
 
-            var levels = await Server.GetOkAsync($"/api/book/{name}?depth=3");
+            var levels = await Server.GetOkAsync($"/api/book/{name}?depth=2");
             decimal bestBid = Dec(levels.GetProperty("bids")[0][0]);
             decimal bestAsk = Dec(levels.GetProperty("asks")[0][0]);
             Assert.True(bestBid < bestAsk, $"{name}: bid {bestBid} ≥ ask {bestAsk}");
@@ -310,10 +310,10 @@ public sealed class DemoServerTests(DemoServer fixture) : IClassFixture<DemoServ
                     roles = null;
                 }
 
-                return Task.FromResult(roles is { Count: 6 });
+                return Task.FromResult(roles is { Count: 7 }); // six trading roles and the API demo trader (api-demo)
             },
             Patience);
-        Assert.True(recorded, $"the demo did not record its six accounts in {path}");
+        Assert.True(recorded, $"the demo did not record its seven accounts in {path}");
         return roles!;
     }
 

@@ -276,7 +276,7 @@ public sealed class DurabilityTests
 
             await using var second = await RunningServer.StartAsync(demo: true, args);
             Assert.True(await BothSidesQuotedAsync(second), "the demo did not quote after the restart");
-            Assert.Equal(6, (await second.GetOkAsync("/api/status")).GetProperty("accounts").GetInt32()); // two makers, the taker, the isolated trader and the two gamblers, reused
+            Assert.Equal(7, (await second.GetOkAsync("/api/status")).GetProperty("accounts").GetInt32()); // two makers, the taker, the isolated trader, the two gamblers and the API demo trader, reused
 
             // Their margin modes survive the restart: the BTC maker stays on portfolio margin.
             var roles = JsonSerializer.Deserialize<Dictionary<string, int>>(File.ReadAllText(Path.Combine(data, Demo.DemoAccounts.FileName)))!;

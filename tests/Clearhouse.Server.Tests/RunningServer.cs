@@ -23,8 +23,7 @@ public sealed class RunningServer : IAsyncDisposable
         this.app = app;
         this.ownedDataDirectory = ownedDataDirectory;
         Address = address;
-        Http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
-        Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", app.Services.GetRequiredService<Operations.OperatorCredential>().Token);
+        Http = new HttpClient(new OperatorHeader(app.Services.GetRequiredService<Operations.OperatorCredential>().Token)) { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
     }
 
     public Uri Address { get; }

@@ -57,12 +57,10 @@ public sealed partial class ServerProcess : IAsyncDisposable
         }
 
         server.Address = await server.listening.Task;
-        server.Http = new HttpClient { BaseAddress = server.Address, Timeout = TimeSpan.FromSeconds(30) };
         string tokenFile = Path.Combine(dataDirectory, Operations.OperatorCredential.FileName);
-        if (File.Exists(tokenFile))
-        {
-            server.Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", File.ReadAllText(tokenFile).Trim());
-        }
+        server.Http = File.Exists(tokenFile)
+            ? new HttpClient(new OperatorHeader(File.ReadAllText(tokenFile).Trim())) { BaseAddress = server.Address, Timeout = TimeSpan.FromSeconds(30) }
+            : new HttpClient { BaseAddress = server.Address, Timeout = TimeSpan.FromSeconds(30) };
         return server;
     }
 

@@ -2,6 +2,7 @@ using Clearhouse.Core.Engine;
 using Clearhouse.Core.Margin;
 using Clearhouse.Core.Matching;
 using Clearhouse.Core.Numerics;
+using Clearhouse.Server.Deribit.Auth;
 using Clearhouse.Server.Genesis;
 using Clearhouse.Server.Sequencing;
 
@@ -22,9 +23,10 @@ namespace Clearhouse.Server.Demo;
 /// (<see cref="DemoGambler"/>), so every jump liquidates one of them; on a fresh venue the demo
 /// puts <see cref="InsuranceFunding"/> into the insurance fund first, so that the fund can take over
 /// what the book does not absorb. Its accounts are created and funded through commands at first
-/// start, like any client's, and found again after a restart (<see cref="DemoAccounts"/>).
+/// start, like any client's, and found again after a restart (<see cref="DemoAccounts"/>). It also
+/// opens a funded account for API clients and prints its key (<see cref="DemoApiKey"/>).
 /// </summary>
-public sealed class DemoMarket(Sequencer sequencer, VenueGenesis genesis, ServerOptions options, TimeProvider clock, ILogger<DemoMarket> logger) : BackgroundService
+public sealed class DemoMarket(Sequencer sequencer, VenueGenesis genesis, ServerOptions options, TimeProvider clock, DemoApiKey demoApiKey, ILogger<DemoMarket> logger) : BackgroundService
 {
     public static readonly Money MakerFunding = Money.FromWhole(10_000_000);
     public static readonly Money TakerFunding = Money.FromWhole(1_000_000);
@@ -73,6 +75,7 @@ public sealed class DemoMarket(Sequencer sequencer, VenueGenesis genesis, Server
             }
 
             var accounts = new DemoAccounts(sequencer, options, logger);
+            await demoApiKey.SetUpAsync(accounts, stoppingToken);
             var makers = new List<DemoMarketMaker>();
             foreach (var feed in feeds)
             {

@@ -1,10 +1,11 @@
+using Clearhouse.Server.Deribit.Auth;
 using Clearhouse.Server.Genesis;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 
 namespace Clearhouse.Server.Hosting;
 
-/// <summary>Logs what is being served, where, and that it is unauthenticated, once the server listens.</summary>
+/// <summary>Logs what is being served, where, and how it is authenticated, once the server listens.</summary>
 public static class StartupBanner
 {
     public static void Register(WebApplication app)
@@ -16,6 +17,7 @@ public static class StartupBanner
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
             var genesis = app.Services.GetRequiredService<VenueGenesis>();
             var options = app.Services.GetRequiredService<ServerOptions>();
+            var keys = app.Services.GetRequiredService<ApiKeyStore>();
             var instruments = genesis.Listed.IsCompletedSuccessfully ? genesis.Listed.Result : [];
             logger.LogInformation(
                 """
@@ -24,12 +26,15 @@ public static class StartupBanner
                   Demo market: {Demo}
                   Data: {Data}
                   Endpoints: GET / · GET /health · GET /api/instruments · GET /api/book/{{instrument}} · /api/accounts · /api/accounts/{{id}}/margin · /api/orders · /api/blocks · /api/accounts/{{id}}/proof (docs/native-api.md)
-                  The API is UNAUTHENTICATED and bound to loopback only; authentication arrives with the API issue.
+                  Deribit-compatible API: /api/v2/{{public|private}}/{{method}} · WebSocket /ws/api/v2 (docs/api.md); private methods need an API key ({Keys}){DemoKey}
+                  The native API (/api/...) is UNAUTHENTICATED and bound to loopback only.
                 """,
                 string.Join(", ", addresses),
                 string.Join(", ", instruments),
                 options.Demo ? "on (--demo false turns it off)" : "off",
-                options.Journal ? $"{Path.GetFullPath(options.DataDirectory)} (journal on; acknowledged commands are durable)" : "in memory (--journal false): nothing survives a restart");
+                options.Journal ? $"{Path.GetFullPath(options.DataDirectory)} (journal on; acknowledged commands are durable)" : "in memory (--journal false): nothing survives a restart",
+                keys.FilePath ?? "in memory",
+                options.Demo ? "; the demo's key is printed on standard output, as client_id and client_secret lines" : ".");
         });
     }
 }

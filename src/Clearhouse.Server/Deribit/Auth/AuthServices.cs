@@ -2,26 +2,29 @@ using Clearhouse.Server.Deribit.Rpc;
 
 namespace Clearhouse.Server.Deribit.Auth;
 
-/// <summary>PLACEHOLDER until the auth module lands: no credential is valid, no rate limit.</summary>
+/// <summary>
+/// The auth part of the Deribit API (docs/api-auth.md): API keys (<see cref="ApiKeyStore"/>),
+/// tokens (<see cref="AccessTokens"/>), replay protection (<see cref="ReplayGuard"/>), the
+/// credential checks (<see cref="DeribitAuthenticator"/>), rate limits
+/// (<see cref="TokenBucketRateLimiter"/>), <c>public/auth</c> and <c>private/logout</c>
+/// (<see cref="AuthModule"/>), cancel on disconnect (<see cref="CancelOnDisconnectModule"/>), the
+/// demo's key (<see cref="DemoApiKey"/>) and the operator's (<see cref="OperatorApiKey"/>).
+/// </summary>
 public static class AuthServices
 {
     public static void Add(IServiceCollection services)
     {
-        services.AddSingleton<IApiAuthenticator, NoCredentials>();
-        services.AddSingleton<IRateLimiter, Unlimited>();
-    }
-
-    private sealed class NoCredentials : IApiAuthenticator
-    {
-        public ApiPrincipal? AuthenticateHttp(HttpCredentials credentials, long nowMicros) =>
-            credentials.Authorization is null ? null : throw RpcError.InvalidCredentials("No API keys are configured.").ToException();
-
-        public ApiPrincipal ValidateAccessToken(string accessToken, long nowMicros) =>
-            throw RpcError.InvalidCredentials("No API keys are configured.").ToException();
-    }
-
-    private sealed class Unlimited : IRateLimiter
-    {
-        public RpcError? TryAcquire(RpcContext context, RateClass rateClass, long nowMicros) => null;
+        services.AddSingleton<ApiKeyStore>();
+        services.AddSingleton<ReplayGuard>();
+        services.AddSingleton<AccessTokens>();
+        services.AddSingleton<DeribitAuthenticator>();
+        services.AddSingleton<IApiAuthenticator>(sp => sp.GetRequiredService<DeribitAuthenticator>());
+        services.AddSingleton<IRateLimiter, TokenBucketRateLimiter>();
+        services.AddSingleton<WebSocketSessions>();
+        services.AddSingleton<IRpcModule, AuthModule>();
+        services.AddSingleton<IRpcModule, CancelOnDisconnectModule>();
+        services.AddSingleton<DemoApiKey>();
+        services.AddHostedService<AuthStartup>();
+        services.AddHostedService<OperatorApiKey>();
     }
 }

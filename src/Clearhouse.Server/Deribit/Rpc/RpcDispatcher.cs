@@ -16,7 +16,7 @@ public readonly record struct RpcOutcome(object? Result, RpcError? Error)
 /// runs the handler. Every refusal is an <see cref="RpcError"/> and happens before the handler runs,
 /// so a refused call changes nothing.
 /// </summary>
-public sealed class RpcDispatcher(RpcMethodTable methods, IApiAuthenticator authenticator, IRateLimiter rateLimiter, VenueMetrics metrics, TimeProvider clock, ILogger<RpcDispatcher> logger)
+public sealed class RpcDispatcher(RpcMethodTable methods, IApiAuthenticator authenticator, IRateLimiter rateLimiter, TimeProvider clock, ILogger<RpcDispatcher> logger, VenueMetrics? metrics = null)
 {
     public RpcMethodTable Methods => methods;
 
@@ -43,7 +43,7 @@ public sealed class RpcDispatcher(RpcMethodTable methods, IApiAuthenticator auth
     }
 
     private void Record(RpcContext context, string metricName, RpcOutcome outcome) =>
-        metrics.ObserveCall(metricName, outcome.Error?.Code ?? 0, context.UsIn, NowMicros(), IsOrderEntry(metricName));
+        metrics?.ObserveCall(metricName, outcome.Error?.Code ?? 0, context.UsIn, NowMicros(), IsOrderEntry(metricName));
 
     private static bool IsOrderEntry(string method) => method is "private/buy" or "private/sell" or "private/edit" or "private/cancel";
 
