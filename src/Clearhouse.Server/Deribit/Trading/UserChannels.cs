@@ -18,8 +18,9 @@ namespace Clearhouse.Server.Deribit.Trading;
 /// <item><c>user.portfolio.{currency}</c> (any case): the account summary, as
 /// <c>private/get_account_summary</c> gives it, after anything changes the account (a fill, a
 /// deposit, funding...), at most every 100 ms per account, and every second while subscribed
-/// (marks move without any event of the account). USDC is the account; another currency's
-/// portfolio is all zeros, sent once.</item>
+/// (marks move without any event of the account). USDC is the account; any other currency
+/// (ccxt's watchBalance asks for BTC, ETH, SOL and USDC at once) has an all-zero portfolio, sent
+/// once on subscribing.</item>
 /// </list>
 /// Only an authenticated caller with the read scope may subscribe, and a notification goes only to
 /// connections authenticated as the account it is about. The engine thread does no more than note,
@@ -565,16 +566,14 @@ public sealed class UserChannels(Sequencer sequencer, ILogger<UserChannels> logg
         switch (parts[1])
         {
             case "portfolio" when parts.Length == 3:
-                try
+                if (!IsCurrencyCode(parts[2]))
                 {
-                    filter = new UserChannelFilter(UserChannelKind.Portfolio, 0, null, AccountModule.CheckCurrency(Instruments, parts[2], allowAny: false), Raw: true);
-                    return true;
-                }
-                catch (RpcException)
-                {
-                    problem = $"'{channel}': the currency must be USDC or a currency instruments are listed on (e.g. user.portfolio.usdc).";
+                    problem = $"'{channel}': expected user.portfolio.{{currency}}, e.g. user.portfolio.usdc.";
                     return false;
                 }
+
+                filter = new UserChannelFilter(UserChannelKind.Portfolio, 0, null, parts[2].ToUpperInvariant(), Raw: true);
+                return true;
 
             case "orders" or "trades":
                 var kind = parts[1] == "orders" ? UserChannelKind.Orders : UserChannelKind.Trades;
@@ -597,19 +596,11 @@ public sealed class UserChannels(Sequencer sequencer, ILogger<UserChannels> logg
                     return true;
                 }
 
-                if (parts.Length == 5 && parts[2] is "any" or "future" or "option" or "spot" or "future_combo" or "option_combo" or "combo")
+                if (parts.Length == 5 && parts[2] is "any" or "future" or "option" or "spot" or "future_combo" or "option_combo" or "combo"
+                    && (parts[3] == "any" || IsCurrencyCode(parts[3])))
                 {
-                    try
-                    {
-                        string currency = AccountModule.CheckCurrency(Instruments, parts[3], allowAny: true);
-                        filter = new UserChannelFilter(kind, 0, parts[2], currency, interval == "raw");
-                        return true;
-                    }
-                    catch (RpcException)
-                    {
-                        problem = $"'{channel}': the currency must be any, USDC or a currency instruments are listed on.";
-                        return false;
-                    }
+                    filter = new UserChannelFilter(kind, 0, parts[2], parts[3] == "any" ? "any" : parts[3].ToUpperInvariant(), interval == "raw");
+                    return true;
                 }
 
                 problem = $"'{channel}': expected user.{parts[1]}.{{instrument}}.{{raw|100ms}} or user.{parts[1]}.{{kind}}.{{currency}}.{{raw|100ms}}.";
@@ -618,6 +609,30 @@ public sealed class UserChannels(Sequencer sequencer, ILogger<UserChannels> logg
                 problem = $"'{channel}': expected user.portfolio.{{currency}}.";
                 return false;
         }
+    }
+
+    /// <summary>
+    /// A currency code as Deribit writes them (letters and digits, at most 16). Any is accepted in
+    /// a channel name, listed here or not: ccxt's watchBalance subscribes to the portfolios of
+    /// BTC, ETH, SOL and USDC in one call, and one refused channel would refuse them all. A
+    /// currency the venue holds nothing in simply has a zero portfolio and no orders.
+    /// </summary>
+    private static bool IsCurrencyCode(string text)
+    {
+        if (text.Length is 0 or > 16)
+        {
+            return false;
+        }
+
+        foreach (char c in text)
+        {
+            if (!char.IsAsciiLetterOrDigit(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private sealed record UserActivity(int AccountId, OrderRecord[] Orders, TradeRecord[] Trades);

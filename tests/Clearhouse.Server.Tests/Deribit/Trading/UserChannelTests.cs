@@ -74,6 +74,11 @@ public sealed class UserChannelTests(TradingVenue venue) : IClassFixture<Trading
         var portfolio = await NextAsync(connection);
         Assert.Equal("user.portfolio.usdc", portfolio.Channel);
         Assert.Equal(("USDC", 12_345m, 12_345m), (Str(portfolio.Data, "currency"), Dec(portfolio.Data, "equity"), Dec(portfolio.Data, "available_funds")));
+
+        // Another currency's portfolio (ccxt's watchBalance subscribes to BTC, ETH, SOL and USDC together) is empty.
+        var other = Subscribe(trader, "user.portfolio.SOL");
+        var sol = await NextAsync(other);
+        Assert.Equal(("user.portfolio.SOL", "SOL", 0m), (sol.Channel, Str(sol.Data, "currency"), Dec(sol.Data, "equity")));
     }
 
     [Fact]
@@ -93,7 +98,9 @@ public sealed class UserChannelTests(TradingVenue venue) : IClassFixture<Trading
         Assert.Equal(ChannelMatch.Accepted, channels.Match("user.portfolio.USDC", reader));
         Assert.Equal(-32602, channels.Match("user.orders.NOPE-PERPETUAL.raw", reader).Error?.Code);
         Assert.Equal(-32602, channels.Match("user.orders.any.any.1s", reader).Error?.Code);
-        Assert.Equal(-32602, channels.Match("user.portfolio.xrp", reader).Error?.Code);
+        Assert.Equal(ChannelMatch.Accepted, channels.Match("user.portfolio.SOL", reader)); // ccxt's watchBalance asks for it; it holds nothing
+        Assert.Equal(-32602, channels.Match("user.portfolio.us-dc", reader).Error?.Code);
+        Assert.Equal(-32602, channels.Match("user.orders.any.b@d.raw", reader).Error?.Code);
         Assert.False(channels.Match("book.BTC_USDC-PERPETUAL.100ms", reader).IsMine);
         Assert.False(channels.Match("user.changes.any.any.raw", reader).IsMine);
     }
