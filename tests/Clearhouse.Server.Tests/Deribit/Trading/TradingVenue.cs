@@ -24,6 +24,13 @@ public sealed class TradingVenue : IAsyncLifetime
     public const string BtcPerpetual = "BTC_USDC-PERPETUAL";
     public const string EthPerpetual = "ETH_USDC-PERPETUAL";
 
+    public TradingVenue()
+    {
+    }
+
+    /// <summary>Around a server the caller started (and disposes), e.g. one restarted on the same data directory.</summary>
+    internal TradingVenue(RunningServer server) => Server = server;
+
     public RunningServer Server { get; private set; } = null!;
 
     public Sequencer Sequencer => Server.Services.GetRequiredService<Sequencer>();
