@@ -440,7 +440,9 @@ public sealed class OrderTracker : ICommandObserver
         public readonly Dictionary<long, OrderRecord> Open = [];
         public readonly Dictionary<long, OrderRecord> Closed = [];
         private readonly Queue<long> closedInOrder = new();
-        private readonly TradeRecord[] trades = new TradeRecord[TradesPerAccount];
+        // A ring once full; it starts small and doubles up to TradesPerAccount, so that an account
+        // that traded a few times does not hold room for a thousand fills.
+        private TradeRecord[] trades = new TradeRecord[8];
         private int tradeStart;
         private int tradeCount;
 
@@ -463,6 +465,18 @@ public sealed class OrderTracker : ICommandObserver
         /// <summary>Under <see cref="Gate"/>.</summary>
         public void AddTrade(in TradeRecord trade)
         {
+            if (tradeCount == trades.Length && trades.Length < TradesPerAccount)
+            {
+                var grown = new TradeRecord[Math.Min(trades.Length * 2, TradesPerAccount)];
+                for (int i = 0; i < tradeCount; i++)
+                {
+                    grown[i] = trades[(tradeStart + i) % trades.Length];
+                }
+
+                trades = grown;
+                tradeStart = 0;
+            }
+
             if (tradeCount < trades.Length)
             {
                 trades[(tradeStart + tradeCount++) % trades.Length] = trade;

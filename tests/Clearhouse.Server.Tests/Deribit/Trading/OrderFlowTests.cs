@@ -211,6 +211,35 @@ public sealed class OrderFlowTests(TradingVenue venue) : IClassFixture<TradingVe
         Assert.Equal(13009, (await venue.FailAsync(null, "private/get_open_orders_by_currency", new { currency = "BTC" })).Code);
     }
 
+    [Fact]
+    public async Task The_tracker_keeps_the_last_thousand_fills_and_closed_orders_of_an_account()
+    {
+        var maker = await venue.OpenAccountAsync(1_000_000m);
+        var taker = await venue.OpenAccountAsync(1_000_000m);
+        await venue.RestAsync(maker, venue.BtcId, Side.Sell, 95_000m, 2m);
+        var orderIds = new List<string>();
+        for (int i = 0; i < 1_005; i++)
+        {
+            var placed = await venue.OkAsync(taker, "private/buy", new { instrument_name = BtcPerpetual, amount = 0.001m, price = 95_000m, time_in_force = "immediate_or_cancel" });
+            orderIds.Add(Str(placed.GetProperty("order"), "order_id"));
+        }
+
+        var kept = await venue.OkAsync(taker, "private/get_user_trades_by_instrument", new { instrument_name = BtcPerpetual, count = 1_000, sorting = "asc" });
+        var trades = kept.GetProperty("trades").EnumerateArray().ToArray();
+        Assert.Equal(1_000, trades.Length);
+        Assert.False(kept.GetProperty("has_more").GetBoolean());
+        Assert.Equal(orderIds[5], Str(trades[0], "order_id")); // the five oldest fills are forgotten
+        Assert.Equal(orderIds[^1], Str(trades[^1], "order_id"));
+
+        var newest = await venue.OkAsync(taker, "private/get_user_trades_by_currency", new { currency = "BTC", count = 3 });
+        Assert.True(newest.GetProperty("has_more").GetBoolean());
+        Assert.Equal([orderIds[^1], orderIds[^2], orderIds[^3]], newest.GetProperty("trades").EnumerateArray().Select(t => Str(t, "order_id")));
+
+        Assert.Equal(10004, (await venue.FailAsync(taker, "private/get_order_state", new { order_id = orderIds[4] })).Code);
+        Assert.Equal("filled", Str(await venue.OkAsync(taker, "private/get_order_state", new { order_id = orderIds[5] }), "order_state"));
+        Assert.Equal(20, (await venue.OkAsync(taker, "private/get_order_history_by_instrument", new { instrument_name = BtcPerpetual })).GetArrayLength());
+    }
+
     internal static string Str(JsonElement element, string name) => element.GetProperty(name).GetString()!;
 
     internal static decimal Dec(JsonElement element, string name) => element.GetProperty(name).GetDecimal();
