@@ -59,8 +59,8 @@ public sealed class AccountApiTests(TradingVenue venue) : IClassFixture<TradingV
         Assert.Equal(("zero", 0m), (Str(flat, "direction"), Dec(flat, "size")));
 
         // The maker is short the same amount.
-        var short_ = Assert.Single((await venue.OkAsync(maker, "private/get_positions", new { currency = "USDC" })).EnumerateArray());
-        Assert.Equal(("sell", -0.012m), (Str(short_, "direction"), Dec(short_, "size")));
+        var makerPosition = Assert.Single((await venue.OkAsync(maker, "private/get_positions", new { currency = "USDC" })).EnumerateArray());
+        Assert.Equal(("sell", -0.012m), (Str(makerPosition, "direction"), Dec(makerPosition, "size")));
     }
 
     [Fact]
