@@ -31,7 +31,10 @@ public sealed class UserChannelTests(TradingVenue venue) : IClassFixture<Trading
         var stranger = await venue.OpenAccountAsync();
         var ownerConnection = Subscribe(owner, "user.orders.any.any.raw", "user.trades.BTC_USDC-PERPETUAL.raw");
         var strangerConnection = Subscribe(stranger, "user.orders.any.any.raw", "user.trades.any.any.raw");
-        await venue.RestAsync(maker, venue.BtcId, Side.Sell, 95_000m, 0.01m);
+        var makerConnection = Subscribe(maker, "user.orders.future.BTC.100ms", "user.trades.any.any.raw");
+        long makerOrder = await venue.RestAsync(maker, venue.BtcId, Side.Sell, 95_000m, 0.01m);
+        var rested = await NextAsync(makerConnection);
+        Assert.Equal(("user.orders.future.BTC.100ms", makerOrder.ToString(), "open"), (rested.Channel, Str(rested.Data[0], "order_id"), Str(rested.Data[0], "order_state")));
 
         var placed = await venue.OkAsync(owner, "private/buy", new { instrument_name = BtcPerpetual, amount = 0.004m, price = 95_000m, label = "mine" });
         string orderId = Str(placed.GetProperty("order"), "order_id");
@@ -44,6 +47,13 @@ public sealed class UserChannelTests(TradingVenue venue) : IClassFixture<Trading
         Assert.Equal("user.trades.BTC_USDC-PERPETUAL.raw", trades.Channel);
         var trade = Assert.Single(trades.Data.EnumerateArray());
         Assert.Equal((orderId, "T", 0.004m, 95_000m), (Str(trade, "order_id"), Str(trade, "liquidity"), Dec(trade, "amount"), Dec(trade, "price")));
+
+        // The maker hears of its own side: its order partly filled (an array on the 100ms channel), and its maker fill.
+        var partly = await NextAsync(makerConnection);
+        var makerView = Assert.Single(partly.Data.EnumerateArray());
+        Assert.Equal((makerOrder.ToString(), "open", 0.004m), (Str(makerView, "order_id"), Str(makerView, "order_state"), Dec(makerView, "filled_amount")));
+        var makerFill = Assert.Single((await NextAsync(makerConnection)).Data.EnumerateArray());
+        Assert.Equal(("M", "sell", Str(trade, "trade_id")), (Str(makerFill, "liquidity"), Str(makerFill, "direction"), Str(makerFill, "trade_id")));
 
         // The stranger heard nothing of it: the first thing its connection receives is about its own order, placed afterwards.
         var own = await venue.OkAsync(stranger, "private/sell", new { instrument_name = EthPerpetual, amount = 0.1m, price = 3_600m });
@@ -74,6 +84,17 @@ public sealed class UserChannelTests(TradingVenue venue) : IClassFixture<Trading
         var portfolio = await NextAsync(connection);
         Assert.Equal("user.portfolio.usdc", portfolio.Channel);
         Assert.Equal(("USDC", 12_345m, 12_345m), (Str(portfolio.Data, "currency"), Dec(portfolio.Data, "equity"), Dec(portfolio.Data, "available_funds")));
+
+        // A deposit changes the account: the new summary follows within the throttle interval.
+        var deposit = await venue.Sequencer.SubmitAsync(new Clearhouse.Core.Engine.Deposit(trader.AccountId, Clearhouse.Core.Numerics.Money.FromWhole(1_000)));
+        Assert.True(deposit.IsAccepted);
+        decimal equity;
+        do
+        {
+            equity = Dec((await NextAsync(connection)).Data, "equity");
+        }
+        while (equity == 12_345m);
+        Assert.Equal(13_345m, equity);
 
         // Another currency's portfolio (ccxt's watchBalance subscribes to BTC, ETH, SOL and USDC together) is empty.
         var other = Subscribe(trader, "user.portfolio.SOL");
