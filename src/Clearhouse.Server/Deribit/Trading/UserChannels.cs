@@ -52,6 +52,7 @@ public sealed class UserChannels(Sequencer sequencer, ILogger<UserChannels> logg
 
     private readonly Lock dirtyGate = new();
     private HashSet<int> dirtyPortfolios = [];
+    private List<UserSubscription> newPortfolios = [];
 
     // Engine thread only: what the current command touched.
     private readonly List<(int AccountId, long OrderId)> touchedOrders = [];
@@ -118,7 +119,12 @@ public sealed class UserChannels(Sequencer sequencer, ILogger<UserChannels> logg
 
         if (filter.Kind == UserChannelKind.Portfolio)
         {
-            _ = SendPortfolioAsync(principal.AccountId, subscription);
+            // The first portfolio goes out with the next portfolio round (within 100 ms), so that
+            // the client has the answer to its subscribe before the first notification.
+            lock (dirtyGate)
+            {
+                newPortfolios.Add(subscription);
+            }
         }
     }
 
@@ -340,34 +346,22 @@ public sealed class UserChannels(Sequencer sequencer, ILogger<UserChannels> logg
     private async Task PortfolioLoopAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(PortfolioInterval);
-        long ticks = 0;
+        long rounds = 0;
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
             {
-                bool refreshAll = ++ticks % PortfolioRefreshIntervals == 0;
-                HashSet<int> dirty;
-                lock (dirtyGate)
+                try
                 {
-                    dirty = dirtyPortfolios;
-                    dirtyPortfolios = [];
+                    await PortfolioRoundAsync(++rounds % PortfolioRefreshIntervals == 0).ConfigureAwait(false);
                 }
-
-                var accounts = new List<int>();
-                lock (gate)
+                catch (SequencerStoppedException)
                 {
-                    foreach (var (accountId, subscriptions) in byAccount)
-                    {
-                        if ((refreshAll || dirty.Contains(accountId)) && Array.Exists(subscriptions, s => s.Filter.Kind == UserChannelKind.Portfolio))
-                        {
-                            accounts.Add(accountId);
-                        }
-                    }
+                    return; // the engine stopped first: shutting down
                 }
-
-                if (accounts.Count > 0)
+                catch (Exception ex)
                 {
-                    await SendPortfoliosAsync(accounts, only: null).ConfigureAwait(false);
+                    logger.LogError(ex, "A round of user.portfolio notifications failed.");
                 }
             }
         }
@@ -375,34 +369,57 @@ public sealed class UserChannels(Sequencer sequencer, ILogger<UserChannels> logg
         {
             // Shutting down.
         }
-        catch (SequencerStoppedException)
-        {
-            // The engine stopped first.
-        }
     }
 
-    /// <summary>The first portfolio notification, right after subscribing.</summary>
-    private async Task SendPortfolioAsync(int accountId, UserSubscription subscription)
+    /// <summary>
+    /// Sends the portfolios due: those of accounts something changed since the last round (and
+    /// every one when <paramref name="refreshAll"/>), and the first of each new subscription.
+    /// </summary>
+    private async Task PortfolioRoundAsync(bool refreshAll)
     {
-        try
+        HashSet<int> dirty;
+        List<UserSubscription> fresh;
+        lock (dirtyGate)
         {
+            dirty = dirtyPortfolios;
+            dirtyPortfolios = [];
+            fresh = newPortfolios;
+            newPortfolios = [];
+        }
+
+        foreach (var subscription in fresh)
+        {
+            // A USDC portfolio is the account's: it goes with the account's summary below. Other currencies hold nothing.
             if (subscription.Filter.Currency == InstrumentNameParts.SettlementCurrency)
             {
-                await SendPortfoliosAsync([accountId], subscription).ConfigureAwait(false);
+                dirty.Add(subscription.Connection.Principal?.AccountId ?? 0);
             }
-            else
+            else if (!subscription.Connection.IsClosed)
             {
                 subscription.Connection.Notify(subscription.Channel, ZeroPortfolio(subscription.Filter.Currency!));
             }
         }
-        catch (Exception ex) when (ex is SequencerStoppedException or OperationCanceledException)
+
+        var accounts = new List<int>();
+        lock (gate)
         {
-            // Shutting down.
+            foreach (var (accountId, subscriptions) in byAccount)
+            {
+                if ((refreshAll || dirty.Contains(accountId)) && Array.Exists(subscriptions, s => s.Filter.Kind == UserChannelKind.Portfolio))
+                {
+                    accounts.Add(accountId);
+                }
+            }
+        }
+
+        if (accounts.Count > 0)
+        {
+            await SendPortfoliosAsync(accounts).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Reads the summaries of <paramref name="accounts"/> in one engine query and sends each to its USDC portfolio subscribers (or to <paramref name="only"/>).</summary>
-    private async Task SendPortfoliosAsync(List<int> accounts, UserSubscription? only)
+    /// <summary>Reads the summaries of <paramref name="accounts"/> in one engine query and sends each to its USDC portfolio subscribers.</summary>
+    private async Task SendPortfoliosAsync(List<int> accounts)
     {
         var summaries = await sequencer.QueryAsync(engine =>
         {
@@ -425,7 +442,7 @@ public sealed class UserChannels(Sequencer sequencer, ILogger<UserChannels> logg
             UserSubscription[] subscriptions;
             lock (gate)
             {
-                subscriptions = only is not null ? [only] : byAccount.GetValueOrDefault(accounts[i], []);
+                subscriptions = byAccount.GetValueOrDefault(accounts[i], []);
             }
 
             foreach (var subscription in subscriptions)
