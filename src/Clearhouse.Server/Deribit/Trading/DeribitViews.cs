@@ -165,9 +165,6 @@ public sealed record DeribitPosition
 
     public required decimal MaintenanceMargin { get; init; }
 
-    /// <summary>Open-order margin is part of <see cref="InitialMargin"/> here; kept for clients that read it.</summary>
-    public decimal OpenOrdersMargin { get; init; }
-
     /// <summary>|value at mark| ÷ initial margin, rounded down to a whole number; 0 when no margin is required.</summary>
     public required int Leverage { get; init; }
 
