@@ -71,6 +71,7 @@ public static class NativeApi
         BlockApi.Map(api);
         OracleApi.Map(api);
         LiquidationApi.Map(api);
+        ApiKeysApi.Map(api);
         return app;
     }
 
@@ -415,7 +416,7 @@ public static class NativeApi
     private static IResult UnknownInstrument(string name) =>
         (ApiError.From(RejectReason.UnknownInstrument) with { Field = "instrument", Message = $"There is no instrument named '{name}'." }).ToResult();
 
-    private static bool TryParseId(string text, string field, out int id, out ApiError error)
+    internal static bool TryParseId(string text, string field, out int id, out ApiError error)
     {
         var fields = RequestFields.FromQuery(new QueryCollection(new Dictionary<string, Microsoft.Extensions.Primitives.StringValues> { [field] = text }));
         id = fields.Id32(field);
@@ -432,7 +433,7 @@ public static class NativeApi
     }
 
     /// <summary>Maps the sequencer's stop and unexpected failures to API errors.</summary>
-    private static async Task<IResult> Guard(Func<Task<IResult>> handler)
+    internal static async Task<IResult> Guard(Func<Task<IResult>> handler)
     {
         try
         {
