@@ -79,15 +79,20 @@ public sealed class PublicTradeTape : ICommandObserver
             return result;
         }
 
-        for (int i = ring.Count - 1; i >= 0; i--)
+        // Newest backwards to the first one already seen, then oldest first: a cycle of the feed
+        // costs the new trades, not the whole ring.
+        for (int i = 0; i < ring.Count; i++)
         {
             var trade = ring.FromNewest(i);
-            if (trade.TradeSeq > afterSeq)
+            if (trade.TradeSeq <= afterSeq)
             {
-                result.Add(trade);
+                break;
             }
+
+            result.Add(trade);
         }
 
+        result.Reverse();
         return result;
     }
 
