@@ -64,7 +64,7 @@ public sealed record StatsResult(decimal? High, decimal? Low, decimal Volume, de
 /// in USDC: delta and gamma per 1 USDC of the forward, vega per 1 volatility point (0.01),
 /// theta per calendar day, rho per 1 percentage point of the rate.
 /// </summary>
-public sealed record GreeksResult(double Delta, double Gamma, double Vega, double Theta, double Rho);
+public sealed record GreeksResult(decimal Delta, decimal Gamma, decimal Vega, decimal Theta, decimal Rho);
 
 /// <summary>The answer of <c>public/ticker</c> and the data of <c>ticker.{instrument}.{interval}</c>.</summary>
 public record TickerResult
@@ -114,11 +114,11 @@ public record TickerResult
     public GreeksResult? Greeks { get; init; }
 
     /// <summary>Options: volatility of the mark, in percent.</summary>
-    public double? MarkIv { get; init; }
+    public decimal? MarkIv { get; init; }
 
-    public double? BidIv { get; init; }
+    public decimal? BidIv { get; init; }
 
-    public double? AskIv { get; init; }
+    public decimal? AskIv { get; init; }
 
     /// <summary>Options: the forward the mark is priced on.</summary>
     public decimal? UnderlyingPrice { get; init; }
@@ -126,7 +126,7 @@ public record TickerResult
     /// <summary>Options: the future whose mark is the forward, or <c>index_price</c>.</summary>
     public string? UnderlyingIndex { get; init; }
 
-    public double? InterestRate { get; init; }
+    public decimal? InterestRate { get; init; }
 }
 
 /// <summary>The answer of <c>public/get_order_book</c>: the ticker's fields, the levels and the book's change id.</summary>
@@ -189,7 +189,7 @@ public sealed record BookSummaryResult(
     decimal? EstimatedDeliveryPrice,
     decimal? UnderlyingPrice,
     string? UnderlyingIndex,
-    double? MarkIv,
+    decimal? MarkIv,
     decimal? CurrentFunding,
     [property: JsonPropertyName("funding_8h")] decimal? Funding8h);
 
@@ -439,7 +439,7 @@ public static class MarketDataViews
     private static TickerResult WithOptionFigures(TickerResult ticker, Engine engine, Instrument instrument)
     {
         var terms = instrument.Spec.Terms;
-        var result = ticker with { InterestRate = 0.0, UnderlyingIndex = UnderlyingIndexOf(engine, instrument) };
+        var result = ticker with { InterestRate = 0m, UnderlyingIndex = UnderlyingIndexOf(engine, instrument) };
         if (instrument.Underlying.VolSurface is not { } surface || !instrument.OptionForward.IsPositive || instrument.State == InstrumentState.Settled)
         {
             return result;
@@ -464,18 +464,21 @@ public static class MarketDataViews
         return result with
         {
             Greeks = new GreeksResult(
-                Math.Round(valuation.Delta, 5),
-                Math.Round(valuation.Gamma, 8),
-                Math.Round(valuation.VegaPerVolPoint, 5),
-                Math.Round(valuation.ThetaPerDay, 5),
-                Math.Round(valuation.Rho / 100.0, 5)),
-            MarkIv = Math.Round(vol * 100.0, 2),
+                Rounded(valuation.Delta, 5),
+                Rounded(valuation.Gamma, 8),
+                Rounded(valuation.VegaPerVolPoint, 5),
+                Rounded(valuation.ThetaPerDay, 5),
+                Rounded(valuation.Rho / 100.0, 5)),
+            MarkIv = Rounded(vol * 100.0, 2),
             BidIv = ImpliedPercent(terms.Right, strike, years, forward, result.BestBidPrice),
             AskIv = ImpliedPercent(terms.Right, strike, years, forward, result.BestAskPrice),
         };
     }
 
-    private static double? ImpliedPercent(OptionRight right, double strike, double years, double forward, decimal? price)
+    /// <summary>A double as a decimal rounded to <paramref name="decimals"/> places: written as plain digits, never in exponent notation.</summary>
+    private static decimal Rounded(double value, int decimals) => Math.Round((decimal)value, decimals, MidpointRounding.AwayFromZero);
+
+    private static decimal? ImpliedPercent(OptionRight right, double strike, double years, double forward, decimal? price)
     {
         if (price is not { } value || years <= 0.0)
         {
@@ -483,7 +486,7 @@ public static class MarketDataViews
         }
 
         var solved = ImpliedVolatility.TrySolve(OptionTerms.Create(right, strike, years), forward, (double)value);
-        return solved.IsSolved && double.IsFinite(solved.Volatility) ? Math.Round(solved.Volatility * 100.0, 2) : null;
+        return solved.IsSolved && double.IsFinite(solved.Volatility) && solved.Volatility < 1e6 ? Rounded(solved.Volatility * 100.0, 2) : null;
     }
 
     /// <summary>The same-expiry future whose mark is the option's forward, as the engine picks it; else <c>index_price</c>.</summary>

@@ -56,10 +56,10 @@ public sealed class OptionTickerTests(MarketDataVenue venue) : IClassFixture<Mar
         Assert.Equal(expected.Vega / 100, greeks.GetProperty("vega").GetDouble(), 1e-5);          // per volatility point
         Assert.Equal(expected.Theta / 365, greeks.GetProperty("theta").GetDouble(), 1e-5);        // per calendar day
         Assert.Equal(-years * expected.Price / 100, greeks.GetProperty("rho").GetDouble(), (years * 0.03 / 100) + 5e-6); // per rate point; Black-76: ∂V/∂r = −T·V
-        Assert.Equal(Math.Round(vol * 100, 2), ticker.GetProperty("mark_iv").GetDouble());
+        Assert.Equal(vol * 100, ticker.GetProperty("mark_iv").GetDouble(), 0.005 + 1e-9);
         Assert.Equal((decimal)forward, ticker.GetProperty("underlying_price").GetDecimal());
         Assert.Equal(expected.Price, (double)ticker.GetProperty("mark_price").GetDecimal(), 0.03);
-        Assert.Equal(0.0, ticker.GetProperty("interest_rate").GetDouble());
+        Assert.Equal(0m, ticker.GetProperty("interest_rate").GetDecimal());
         Assert.False(ticker.TryGetProperty("funding_8h", out _));
 
         // Put-call parity of deltas at r = 0: Δcall − Δput = 1.
