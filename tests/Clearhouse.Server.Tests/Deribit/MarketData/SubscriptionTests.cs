@@ -216,6 +216,9 @@ public sealed class SubscriptionTests(MarketDataVenue venue) : IClassFixture<Mar
         Assert.True(await RunningServer.EventuallyAsync(() => Task.FromResult(server!.IsClosed), TimeSpan.FromSeconds(30)));
         Assert.Contains("slow consumer", server!.CloseReason);
 
+        // From the client's side the connection ends too: what was buffered drains, then the socket closes.
+        Assert.True(await DrainsToTheEndAsync(slow).WaitAsync(TimeSpan.FromSeconds(30)));
+
         // The engine kept applying commands, and the other subscriber still gets the book.
         int maker = await venue.FundedAccountAsync();
         var placed = await venue.LimitAsync(maker, instrument, Side.Buy, 90_000m, 0.01m).WaitAsync(TimeSpan.FromSeconds(10));
@@ -223,6 +226,27 @@ public sealed class SubscriptionTests(MarketDataVenue venue) : IClassFixture<Mar
         var change = await good.NextOnAsync(channel, d => d.GetProperty("type").GetString() == "change");
         Assert.Equal("""[["new",90000,0.01]]""", change.GetProperty("bids").GetRawText());
         Assert.DoesNotContain(server, connections.All);
+    }
+
+    /// <summary>Reads until the server closes the connection (a close frame or a dropped socket).</summary>
+    private static async Task<bool> DrainsToTheEndAsync(ClientWebSocket socket)
+    {
+        var buffer = new byte[1 << 16];
+        try
+        {
+            while (true)
+            {
+                var received = await socket.ReceiveAsync(buffer, CancellationToken.None);
+                if (received.MessageType == WebSocketMessageType.Close)
+                {
+                    return true;
+                }
+            }
+        }
+        catch (WebSocketException)
+        {
+            return true;
+        }
     }
 
     private static Task Send(ClientWebSocket socket, string json) =>
