@@ -132,8 +132,11 @@ public sealed class PublicTradeTape : ICommandObserver
     }
 
     /// <summary>
-    /// High, low, volume (contracts), volume in USDC and the price change in percent over the trades
-    /// of the last 24 hours before <paramref name="nowMicros"/> that the ring still holds.
+    /// High, low, volume (contracts), volume in USDC (rounded down to the cent) and the price change
+    /// in percent over the trades of the last 24 hours before <paramref name="nowMicros"/> that the
+    /// ring still holds. Kept per instrument until a trade arrives or the oldest trade counted
+    /// leaves the window, so the feed's ticker every 100 ms does not rescan a quiet instrument;
+    /// a rescan is integer arithmetic over at most <see cref="Capacity"/> trades.
     /// </summary>
     public TradeStats Stats(int instrumentId, long nowMicros)
     {
@@ -143,12 +146,18 @@ public sealed class PublicTradeTape : ICommandObserver
         }
 
         long since = nowMicros - UnixMicros.PerDay;
+        if (ring.CachedStats is { } cached && ring.CachedAtSeq == ring.NextSeq && since <= ring.CachedOldestMicros)
+        {
+            return cached;
+        }
+
         long high = long.MinValue;
         long low = long.MaxValue;
         long volumeUnits = 0;
-        decimal volumeUsd = 0;
+        Int128 notional = 0; // micro-USDC × 1e-8 contracts
         Price first = default;
         Price last = ring.FromNewest(0).Price;
+        long oldest = long.MaxValue;
         int seen = 0;
         for (int i = 0; i < ring.Count; i++)
         {
@@ -161,18 +170,24 @@ public sealed class PublicTradeTape : ICommandObserver
             high = Math.Max(high, trade.Price.Micros);
             low = Math.Min(low, trade.Price.Micros);
             volumeUnits += trade.Amount.Units;
-            volumeUsd += trade.Price.ToDecimal() * trade.Amount.ToDecimal();
+            notional += (Int128)trade.Price.Micros * trade.Amount.Units;
             first = trade.Price;
+            oldest = trade.TimestampMicros;
             seen++;
         }
 
-        if (seen == 0)
+        var stats = TradeStats.None;
+        if (seen > 0)
         {
-            return TradeStats.None;
+            long cents = (long)(notional / ((Int128)Quantity.Scale * 10_000));
+            decimal change = Math.Round((last.Micros - first.Micros) * 100m / first.Micros, 4, MidpointRounding.ToZero);
+            stats = new TradeStats(new Price(high), new Price(low), new Quantity(volumeUnits), cents / 100m, change);
         }
 
-        decimal change = Math.Round((last.ToDecimal() - first.ToDecimal()) / first.ToDecimal() * 100m, 4, MidpointRounding.ToZero);
-        return new TradeStats(new Price(high), new Price(low), new Quantity(volumeUnits), Math.Round(volumeUsd, 2, MidpointRounding.ToZero), change);
+        ring.CachedStats = stats;
+        ring.CachedAtSeq = ring.NextSeq;
+        ring.CachedOldestMicros = seen > 0 ? oldest : long.MaxValue;
+        return stats;
     }
 
     private void BumpChange(int instrumentId)
@@ -229,6 +244,13 @@ public sealed class PublicTradeTape : ICommandObserver
         public int Count { get; private set; }
 
         public long NextSeq { get; private set; } = 1;
+
+        /// <summary>The last <see cref="Stats"/> result, valid while <see cref="NextSeq"/> is <see cref="CachedAtSeq"/> and the window has not passed <see cref="CachedOldestMicros"/>.</summary>
+        public TradeStats? CachedStats { get; set; }
+
+        public long CachedAtSeq { get; set; }
+
+        public long CachedOldestMicros { get; set; }
 
         public void Add(in PublicTrade trade)
         {

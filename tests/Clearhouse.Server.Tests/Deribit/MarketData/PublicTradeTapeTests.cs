@@ -64,7 +64,13 @@ public sealed class PublicTradeTapeTests
         Assert.Equal(Quantity.FromDecimal(0.3m), stats.Volume);
         Assert.Equal((100m + 120m + 90m) * 0.1m, stats.VolumeUsd);
         Assert.Equal(-10m, stats.PriceChangePercent);
-        Assert.False(tape.Stats(Instrument, nowMicros: (3 * day)).HasTrades);
+
+        // A day after the second trade it has left the window (the statistics are recomputed, not served stale).
+        var later = tape.Stats(Instrument, nowMicros: (2 * day) + 5);
+        Assert.Equal(Price.FromWhole(120), later.High);
+        Assert.Equal(Quantity.FromDecimal(0.2m), later.Volume);
+        Assert.Equal(-25m, later.PriceChangePercent);
+        Assert.False(tape.Stats(Instrument, nowMicros: 3 * day).HasTrades);
     }
 
     [Fact]
