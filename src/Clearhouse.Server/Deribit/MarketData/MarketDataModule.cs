@@ -43,6 +43,7 @@ public sealed class MarketDataModule(Sequencer sequencer, PublicTradeTape tape) 
         Public("public/get_order_book", GetOrderBook),
         Public("public/ticker", GetTicker),
         Public("public/get_last_trades_by_instrument", GetLastTrades),
+        Public("public/get_last_trades_by_instrument_and_time", GetLastTradesByTime),
         Public("public/get_index_price", GetIndexPrice),
         Public("public/get_book_summary_by_currency", GetBookSummaries),
         Public("public/get_funding_rate_value", GetFundingRateValue),
@@ -134,10 +135,29 @@ public sealed class MarketDataModule(Sequencer sequencer, PublicTradeTape tape) 
         bool newestFirst = parameters.Choice("sorting", Sortings) ?? true;
         _ = parameters.Bool("include_old");
         var (trades, hasMore) = await sequencer.QueryAsync(_ => tape.Page(instrumentId, count, startSeq, endSeq, newestFirst));
+        return Page(trades, hasMore, name);
+    }
+
+    /// <summary>As <c>public/get_last_trades_by_instrument</c>, within [start_timestamp, end_timestamp] (ms; end defaults to now), as ccxt's fetchTrades with <c>since</c> asks.</summary>
+    private async ValueTask<object?> GetLastTradesByTime(RpcContext context, RpcParams parameters)
+    {
+        int instrumentId = InstrumentId(parameters);
+        string name = sequencer.Instruments.NameOf(instrumentId);
+        long startMillis = parameters.Integer("start_timestamp", 0, long.MaxValue / 1000, required: true)!.Value;
+        long endMicros = parameters.Integer("end_timestamp", 0, (long.MaxValue / 1000) - 1) is { } endMillis ? (endMillis * 1000) + 999 : long.MaxValue;
+        int count = (int)(parameters.Integer("count", 1, MaxTradeCount) ?? DefaultTradeCount);
+        bool newestFirst = parameters.Choice("sorting", Sortings) ?? true;
+        _ = parameters.Bool("include_old");
+        var (trades, hasMore) = await sequencer.QueryAsync(_ => tape.Page(instrumentId, count, 0, long.MaxValue, newestFirst, startMillis * 1000, endMicros));
+        return Page(trades, hasMore, name);
+    }
+
+    private static LastTradesResult Page(List<PublicTrade> trades, bool hasMore, string instrumentName)
+    {
         var results = new TradeResult[trades.Count];
         for (int i = 0; i < results.Length; i++)
         {
-            results[i] = TradeResult.From(trades[i], name);
+            results[i] = TradeResult.From(trades[i], instrumentName);
         }
 
         return new LastTradesResult(results, hasMore);

@@ -98,10 +98,11 @@ public sealed class PublicTradeTape : ICommandObserver
 
     /// <summary>
     /// Up to <paramref name="count"/> trades with <c>trade_seq</c> in [<paramref name="startSeq"/>,
-    /// <paramref name="endSeq"/>], newest first when <paramref name="newestFirst"/>; <c>hasMore</c>
-    /// when more trades matched than were returned.
+    /// <paramref name="endSeq"/>] and a timestamp in [<paramref name="startMicros"/>,
+    /// <paramref name="endMicros"/>], newest first when <paramref name="newestFirst"/>;
+    /// <c>hasMore</c> when more trades matched than were returned.
     /// </summary>
-    public (List<PublicTrade> Trades, bool HasMore) Page(int instrumentId, int count, long startSeq, long endSeq, bool newestFirst)
+    public (List<PublicTrade> Trades, bool HasMore) Page(int instrumentId, int count, long startSeq, long endSeq, bool newestFirst, long startMicros = long.MinValue, long endMicros = long.MaxValue)
     {
         var result = new List<PublicTrade>(Math.Min(count, 64));
         if (TryGetRing(instrumentId) is not { } ring)
@@ -114,7 +115,7 @@ public sealed class PublicTradeTape : ICommandObserver
         {
             int i = newestFirst ? k : ring.Count - 1 - k;
             var trade = ring.FromNewest(i);
-            if (trade.TradeSeq < startSeq || trade.TradeSeq > endSeq)
+            if (trade.TradeSeq < startSeq || trade.TradeSeq > endSeq || trade.TimestampMicros < startMicros || trade.TimestampMicros > endMicros)
             {
                 continue;
             }

@@ -191,6 +191,14 @@ public sealed class PublicMarketDataTests(MarketDataVenue venue) : IClassFixture
         var fromSecond = await venue.ResultAsync("public/get_last_trades_by_instrument", $"instrument_name={instrument}&start_seq=2");
         Assert.Single(fromSecond.GetProperty("trades").EnumerateArray());
 
+        // By time, as ccxt's fetchTrades(symbol, since) asks: from the second trade's millisecond on.
+        long secondAt = trades[0].GetProperty("timestamp").GetInt64();
+        var byTime = await venue.ResultAsync("public/get_last_trades_by_instrument_and_time", $"instrument_name={instrument}&start_timestamp={secondAt}&count=5");
+        Assert.Contains(2L, byTime.GetProperty("trades").EnumerateArray().Select(t => t.GetProperty("trade_seq").GetInt64()));
+        Assert.All(byTime.GetProperty("trades").EnumerateArray(), t => Assert.True(t.GetProperty("timestamp").GetInt64() >= secondAt));
+        var beforeAll = await venue.ResultAsync("public/get_last_trades_by_instrument_and_time", $"instrument_name={instrument}&start_timestamp=0&end_timestamp=1000");
+        Assert.Empty(beforeAll.GetProperty("trades").EnumerateArray());
+
         var summaries = await venue.ResultAsync("public/get_book_summary_by_currency", "currency=BTC&kind=future");
         var summary = summaries.EnumerateArray().Single(s => s.GetProperty("instrument_name").GetString() == instrument);
         Assert.Equal(94_990m, summary.GetProperty("last").GetDecimal());
