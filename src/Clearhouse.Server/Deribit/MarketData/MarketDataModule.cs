@@ -47,7 +47,11 @@ public sealed class MarketDataModule(Sequencer sequencer, PublicTradeTape tape) 
         Public("public/get_index_price", GetIndexPrice),
         Public("public/get_book_summary_by_currency", GetBookSummaries),
         Public("public/get_funding_rate_value", GetFundingRateValue),
+        Public("public/status", GetStatus),
     ];
+
+    /// <summary>Deribit's platform lock status (ccxt's fetchStatus): never locked here.</summary>
+    public sealed record StatusResult(string Locked, string[] LockedIndices);
 
     private static RpcMethod Public(string name, RpcHandler handler) => new(name, ApiScopes.None, RateClass.MarketData, handler);
 
@@ -224,6 +228,9 @@ public sealed class MarketDataModule(Sequencer sequencer, PublicTradeTape tape) 
         });
         return sum / (decimal)Core.Clearing.Funding.PpbScale;
     }
+
+    private static ValueTask<object?> GetStatus(RpcContext context, RpcParams parameters) =>
+        ValueTask.FromResult<object?>(new StatusResult("false", []));
 
     private int InstrumentId(RpcParams parameters)
     {

@@ -217,6 +217,14 @@ public sealed class PublicMarketDataTests(MarketDataVenue venue) : IClassFixture
     }
 
     [Fact]
+    public async Task Status_says_the_platform_is_not_locked()
+    {
+        var status = await venue.ResultAsync("public/status");
+        Assert.Equal("false", status.GetProperty("locked").GetString()); // ccxt fetchStatus: "ok"
+        Assert.Equal(0, status.GetProperty("locked_indices").GetArrayLength());
+    }
+
+    [Fact]
     public async Task Subscribing_over_HTTP_is_refused_with_10030()
     {
         var (status, body) = await venue.Server.PostRawAsync("/api/v2/public/subscribe", """{"jsonrpc":"2.0","id":1,"method":"public/subscribe","params":{"channels":["book.BTC_USDC-PERPETUAL.100ms"]}}""");
