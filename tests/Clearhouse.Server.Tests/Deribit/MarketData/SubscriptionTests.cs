@@ -66,6 +66,32 @@ public sealed class SubscriptionTests(MarketDataVenue venue) : IClassFixture<Mar
     }
 
     [Fact]
+    public async Task A_later_subscriber_gets_a_snapshot_at_the_current_change_id_and_then_the_same_changes_as_everyone()
+    {
+        string instrument = await FutureAsync("ETH", 2);
+        string channel = $"book.{instrument}.100ms";
+        int maker = await venue.FundedAccountAsync();
+        await using var early = await venue.ConnectAsync();
+        await early.CallAsync("public/subscribe", new { channels = new[] { channel } });
+        await early.NextOnAsync(channel);
+        await venue.LimitAsync(maker, instrument, Side.Buy, 3100m, 0.2m);
+        var firstChange = await early.NextOnAsync(channel);
+
+        await using var late = await venue.ConnectAsync();
+        await late.CallAsync("public/subscribe", new { channels = new[] { channel } });
+        var snapshot = await late.NextOnAsync(channel);
+        Assert.Equal("snapshot", snapshot.GetProperty("type").GetString());
+        Assert.Equal(firstChange.GetProperty("change_id").GetInt64(), snapshot.GetProperty("change_id").GetInt64());
+        Assert.Contains("""["new",3100,0.2]""", snapshot.GetProperty("bids").GetRawText());
+
+        await venue.LimitAsync(maker, instrument, Side.Buy, 3050m, 0.2m);
+        var toEarly = await early.NextOnAsync(channel);
+        var toLate = await late.NextOnAsync(channel);
+        Assert.Equal(toEarly.GetRawText(), toLate.GetRawText()); // one message, serialized once, for both
+        Assert.Equal(snapshot.GetProperty("change_id").GetInt64(), toLate.GetProperty("prev_change_id").GetInt64());
+    }
+
+    [Fact]
     public async Task The_trades_channel_sends_each_new_trade_and_the_ticker_channel_sends_the_ticker()
     {
         string instrument = await FutureAsync("BTC", 0);
