@@ -18,6 +18,8 @@ namespace Clearhouse.Server.Deribit.MarketData;
 /// <item><c>ticker.{instrument}.{100ms|agg2|raw}</c>: <c>public/ticker</c>'s answer when anything
 /// but its timestamp changed (and at once to a new subscriber).</item>
 /// <item><c>trades.{instrument}.{100ms|agg2|raw}</c>: the trades since the last message, as an array.</item>
+/// <item><c>trades.{future|option|any}.{currency|any}.{100ms|agg2|raw}</c>: the same for every
+/// instrument of that kind on that underlying (<c>any</c>, or USDC: all).</item>
 /// </list>
 /// Every <see cref="Period"/> the loop takes, for the instruments someone is subscribed to, one
 /// query on the engine thread (book levels, change counter, ticker, new trades), then — off that
@@ -43,6 +45,9 @@ public sealed class MarketDataFeed(Sequencer sequencer, PublicTradeTape tape, Ti
         Depth,
         Ticker,
         Trades,
+
+        /// <summary><c>trades.{kind}.{currency}.{interval}</c>: every instrument of a kind and underlying.</summary>
+        TradesByCurrency,
     }
 
     public ChannelMatch Match(string channel, ApiPrincipal? principal)
@@ -142,8 +147,15 @@ public sealed class MarketDataFeed(Sequencer sequencer, PublicTradeTape tape, Ti
         }
 
         var wanted = new Dictionary<int, FrameRequest>();
+        var byCurrency = new List<ChannelState>();
         foreach (var state in states)
         {
+            if (state.Kind == ChannelKind.TradesByCurrency)
+            {
+                byCurrency.Add(state);
+                continue;
+            }
+
             wanted.TryGetValue(state.InstrumentId, out var request);
             request = state.Kind switch
             {
@@ -155,13 +167,77 @@ public sealed class MarketDataFeed(Sequencer sequencer, PublicTradeTape tape, Ti
             wanted[state.InstrumentId] = request;
         }
 
-        var frames = await sequencer.QueryAsync(engine => Capture(engine, wanted), cancellationToken).ConfigureAwait(false);
+        var (frames, currencyTrades) = await sequencer.QueryAsync(engine => (Capture(engine, wanted), CaptureByCurrency(engine, byCurrency)), cancellationToken).ConfigureAwait(false);
         foreach (var state in states)
         {
             if (frames.TryGetValue(state.InstrumentId, out var frame))
             {
                 Publish(state, frame);
             }
+        }
+
+        for (int i = 0; i < byCurrency.Count; i++)
+        {
+            PublishTradesByCurrency(byCurrency[i], currencyTrades[i]);
+        }
+    }
+
+    /// <summary>
+    /// On the engine thread: for each currency-wide trades channel, the new trades of every instrument
+    /// it covers, oldest first per instrument. A new channel starts from each instrument's last trade;
+    /// an instrument listed later starts from its first. Advances the channel's marks (the loop that
+    /// owns them is waiting for this query).
+    /// </summary>
+    private List<TradeResult>?[] CaptureByCurrency(Core.Engine.Engine engine, List<ChannelState> states)
+    {
+        var result = new List<TradeResult>?[states.Count];
+        for (int i = 0; i < states.Count; i++)
+        {
+            var state = states[i];
+            bool fresh = state.LastSeqs is null;
+            state.LastSeqs ??= [];
+            List<TradeResult>? trades = null;
+            foreach (var instrument in engine.Instruments)
+            {
+                if ((state.Currency is not null && instrument.Underlying.Name != state.Currency)
+                    || (state.TradeKind is not null && MarketDataViews.KindWord(instrument.Kind) != state.TradeKind))
+                {
+                    continue;
+                }
+
+                long last = tape.LastTradeSeq(instrument.Id);
+                long seen = fresh ? last : state.LastSeqs.GetValueOrDefault(instrument.Id);
+                if (last > seen)
+                {
+                    trades ??= [];
+                    foreach (var trade in tape.After(instrument.Id, seen))
+                    {
+                        trades.Add(TradeResult.From(trade, instrument.Name));
+                    }
+                }
+
+                state.LastSeqs[instrument.Id] = last;
+            }
+
+            result[i] = trades;
+        }
+
+        return result;
+    }
+
+    private void PublishTradesByCurrency(ChannelState state, List<TradeResult>? trades)
+    {
+        DeribitConnection[] subscribers;
+        lock (gate)
+        {
+            state.Live.AddRange(state.Pending);
+            state.Pending.Clear();
+            subscribers = [.. state.Live];
+        }
+
+        if (trades is { Count: > 0 })
+        {
+            Send(state.Channel, trades, subscribers);
         }
     }
 
@@ -408,9 +484,14 @@ public sealed class MarketDataFeed(Sequencer sequencer, PublicTradeTape tape, Ti
             "ticker" => ChannelKind.Ticker,
             _ => ChannelKind.Trades,
         };
-        if (parts.Length != 3 && !(kind == ChannelKind.Depth && parts.Length == 5))
+        if (parts.Length != 3 && !(kind == ChannelKind.Depth && parts.Length == 5) && !(kind == ChannelKind.Trades && parts.Length == 4))
         {
-            problem = $"'{channel}' is not a channel: use {parts[0]}.{{instrument}}.100ms" + (kind == ChannelKind.Book ? " or book.{instrument}.none.{1|10|20}.100ms." : ".");
+            problem = $"'{channel}' is not a channel: use {parts[0]}.{{instrument}}.100ms" + kind switch
+            {
+                ChannelKind.Book => " or book.{instrument}.none.{1|10|20}.100ms.",
+                ChannelKind.Trades => " or trades.{future|option|any}.{currency|any}.100ms.",
+                _ => ".",
+            };
             return false;
         }
 
@@ -419,6 +500,11 @@ public sealed class MarketDataFeed(Sequencer sequencer, PublicTradeTape tape, Ti
         {
             problem = $"'{channel}': the interval must be 100ms, agg2 or raw{(kind == ChannelKind.Depth ? " (100ms or agg2 for a grouped book)" : string.Empty)}.";
             return false;
+        }
+
+        if (kind == ChannelKind.Trades && parts.Length == 4)
+        {
+            return TryParseTradesByCurrency(channel, parts, out state, out problem);
         }
 
         int depth = 0;
@@ -445,6 +531,28 @@ public sealed class MarketDataFeed(Sequencer sequencer, PublicTradeTape tape, Ti
         }
 
         state = new ChannelState(channel, kind, instrumentId, depth);
+        return true;
+    }
+
+    private bool TryParseTradesByCurrency(string channel, string[] parts, out ChannelState state, out string? problem)
+    {
+        state = null!;
+        problem = null;
+        string? kind = parts[1] switch { "future" => "future", "option" => "option", "any" => null, _ => "?" };
+        if (kind == "?")
+        {
+            problem = $"'{channel}': the kind must be future, option or any.";
+            return false;
+        }
+
+        string? currency = parts[2] is "any" or Core.Instruments.InstrumentTerms.SettlementCurrency ? null : parts[2];
+        if (currency is not null && !sequencer.Instruments.Names.Any(name => name.StartsWith(currency + "_", StringComparison.Ordinal)))
+        {
+            problem = $"'{channel}': there is no currency '{parts[2]}'.";
+            return false;
+        }
+
+        state = new ChannelState(channel, ChannelKind.TradesByCurrency, 0, 0) { TradeKind = kind, Currency = currency };
         return true;
     }
 
@@ -487,5 +595,13 @@ public sealed class MarketDataFeed(Sequencer sequencer, PublicTradeTape tape, Ti
         public BookDepth? LastDepth { get; set; }
 
         public long LastTradeSeq { get; set; } = -1;
+
+        /// <summary>Currency-wide trades: the kind (null: any) and underlying (null: any) it covers.</summary>
+        public string? TradeKind { get; init; }
+
+        public string? Currency { get; init; }
+
+        /// <summary>Currency-wide trades: the last trade_seq sent per instrument; null until the first cycle.</summary>
+        public Dictionary<int, long>? LastSeqs { get; set; }
     }
 }

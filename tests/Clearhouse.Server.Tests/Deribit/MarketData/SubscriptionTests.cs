@@ -126,6 +126,38 @@ public sealed class SubscriptionTests(MarketDataVenue venue) : IClassFixture<Mar
     }
 
     [Fact]
+    public async Task The_currency_wide_trades_channel_sends_the_trades_of_its_underlyings_instruments_only()
+    {
+        const string eth = "ETH_USDC-PERPETUAL";
+        const string btc = "BTC_USDC-PERPETUAL";
+        string channel = "trades.future.ETH.100ms";
+        string book = $"book.{eth}.100ms";
+        await using var ws = await venue.ConnectAsync();
+        await ws.CallAsync("public/subscribe", new { channels = new[] { channel, book } });
+        await ws.NextOnAsync(book); // same cycle: the trades channel starts from here
+
+        int maker = await venue.FundedAccountAsync();
+        int taker = await venue.FundedAccountAsync();
+        await venue.LimitAsync(maker, eth, Side.Sell, 3501m, 0.1m);
+        await venue.LimitAsync(taker, eth, Side.Buy, 3501m, 0.1m);
+        var first = await ws.NextOnAsync(channel);
+        Assert.Equal(eth, Assert.Single(first.EnumerateArray()).GetProperty("instrument_name").GetString());
+
+        // A BTC trade, then an ETH one: the channel carries only the ETH trade.
+        await venue.LimitAsync(maker, btc, Side.Sell, 95_001m, 0.01m);
+        await venue.LimitAsync(taker, btc, Side.Buy, 95_001m, 0.01m);
+        await venue.LimitAsync(maker, eth, Side.Sell, 3502m, 0.1m);
+        await venue.LimitAsync(taker, eth, Side.Buy, 3502m, 0.1m);
+        var second = await ws.NextOnAsync(channel);
+        var trade = Assert.Single(second.EnumerateArray());
+        Assert.Equal(eth, trade.GetProperty("instrument_name").GetString());
+        Assert.Equal(3502m, trade.GetProperty("price").GetDecimal());
+
+        var refused = await ws.CallAsync("public/subscribe", new { channels = new[] { "trades.future.DOGE.100ms" } });
+        Assert.Equal(-32602, refused.GetProperty("error").GetProperty("code").GetInt32());
+    }
+
+    [Fact]
     public async Task A_call_with_an_unknown_channel_is_refused_and_subscribes_nothing()
     {
         const string good = "book.BTC_USDC-PERPETUAL.100ms";
