@@ -16,7 +16,7 @@ namespace Clearhouse.Server.Deribit.MarketData;
 /// <item><c>book.{instrument}.none.{1|10|20}.{100ms|agg2}</c>: the top levels as
 /// <c>[price, amount]</c>, whenever they changed.</item>
 /// <item><c>ticker.{instrument}.{100ms|agg2|raw}</c>: <c>public/ticker</c>'s answer when anything
-/// but its timestamp changed (and at once to a new subscriber).</item>
+/// but its timestamp changed (and to a new subscriber on its first cycle).</item>
 /// <item><c>trades.{instrument}.{100ms|agg2|raw}</c>: the trades since the last message, as an array.</item>
 /// <item><c>trades.{future|option|any}.{currency|any}.{100ms|agg2|raw}</c>: the same for every
 /// instrument of that kind on that underlying (<c>any</c>, or USDC: all).</item>
