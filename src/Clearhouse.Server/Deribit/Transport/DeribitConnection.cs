@@ -31,6 +31,7 @@ public sealed class DeribitConnection
     private readonly HashSet<string> subscriptions = new(StringComparer.Ordinal);
     private readonly List<Action<DeribitConnection>> onClosed = [];
     private int closing;
+    private long requestsReceived;
 
     public DeribitConnection(IPAddress remoteAddress)
     {
@@ -52,6 +53,12 @@ public sealed class DeribitConnection
 
     /// <summary>Why the server closed it, if it did (slow consumer, heartbeat missed).</summary>
     public string? CloseReason { get; private set; }
+
+    /// <summary>Requests received so far: the heartbeat checks that a client answered its <c>test_request</c> (any request counts).</summary>
+    public long RequestsReceived => Volatile.Read(ref requestsReceived);
+
+    /// <summary>Counts one request from the client. Only the connection's read loop calls it, so a plain store suffices (no locked increment on the order path).</summary>
+    internal void CountRequest() => Volatile.Write(ref requestsReceived, requestsReceived + 1);
 
     /// <summary>Queues a message; false when the queue is full (the client is then cut off) or the connection closed.</summary>
     public bool TrySend(byte[] message)

@@ -74,6 +74,7 @@ public static class DeribitWebSocket
             while (!received.EndOfMessage);
 
             long usIn = dispatcher.NowMicros();
+            connection.CountRequest();
             if (tooLarge)
             {
                 Answer(connection, null, RpcOutcome.Failed(RpcError.RequestTooLarge(RpcEnvelope.MaxRequestBytes)), usIn, dispatcher);
