@@ -71,7 +71,7 @@ public sealed record ServerOptions
     /// <summary>
     /// How far a signed request's timestamp (<c>deri-hmac-sha256</c> header, <c>client_signature</c>
     /// grant) may be from the server's clock, either way, and how long its nonce is remembered.
-    /// Key <c>AuthTimestampWindowSeconds</c>; default 60, as on Deribit (docs/api-auth.md).
+    /// Key <c>AuthTimestampWindowSeconds</c>; default 60, as on Deribit (docs/api.md).
     /// </summary>
     public int AuthTimestampWindowSeconds { get; init; } = 60;
 
@@ -103,7 +103,7 @@ public sealed record ServerOptions
     /// withdraw (default read,trade), NAME default "operator". A key with that name on that account
     /// is reused, so the option may stay on the command line. The key is printed on standard output
     /// as one <c>api_key account=... name=... scopes=... client_id=... client_secret=...</c> line.
-    /// Key <c>CreateApiKey</c>; default none (docs/api-auth.md).
+    /// Key <c>CreateApiKey</c>; default none (docs/api.md).
     /// </summary>
     public ApiKeyRequest? CreateApiKey { get; init; }
 

@@ -72,6 +72,62 @@ public sealed class OperationsTests
     }
 
     [Fact]
+    public async Task The_operator_makes_lists_and_revokes_api_keys_through_the_native_api()
+    {
+        await using var server = await RunningServer.StartAsync(demo: false, "--journal", "false", "--TickMillis", "0");
+        using var created = await server.Http.PostAsync("/api/accounts", new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
+        int accountId = JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("accountId").GetInt32();
+        using var anonymous = new HttpClient { BaseAddress = server.Address };
+
+        using (var refused = await anonymous.PostAsync($"/api/accounts/{accountId}/api-keys", new StringContent("{}", System.Text.Encoding.UTF8, "application/json")))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        }
+
+        using (var badScope = await server.Http.PostAsync($"/api/accounts/{accountId}/api-keys", new StringContent("{\"scopes\":\"read,admin\"}", System.Text.Encoding.UTF8, "application/json")))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, badScope.StatusCode);
+        }
+
+        using var made = await server.Http.PostAsync($"/api/accounts/{accountId}/api-keys", new StringContent("{\"scopes\":\"read\",\"name\":\"bot\"}", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Created, made.StatusCode);
+        var key = JsonDocument.Parse(await made.Content.ReadAsStringAsync()).RootElement;
+        string clientId = key.GetProperty("clientId").GetString()!;
+        string secret = key.GetProperty("clientSecret").GetString()!;
+        Assert.Equal(["read"], key.GetProperty("scopes").EnumerateArray().Select(e => e.GetString()));
+
+        // The key works on the Deribit API, with its scope: reads yes, orders no (13021).
+        string basic = "Basic " + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{clientId}:{secret}"));
+        using (var read = new HttpRequestMessage(HttpMethod.Get, "/api/v2/private/get_account_summaries"))
+        {
+            read.Headers.TryAddWithoutValidation("Authorization", basic);
+            using var answer = await anonymous.SendAsync(read);
+            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        }
+
+        using (var order = new HttpRequestMessage(HttpMethod.Get, "/api/v2/private/buy?instrument_name=BTC_USDC-PERPETUAL&amount=0.001&type=market"))
+        {
+            order.Headers.TryAddWithoutValidation("Authorization", basic);
+            using var answer = await anonymous.SendAsync(order);
+            Assert.Contains("13021", await answer.Content.ReadAsStringAsync());
+        }
+
+        string listed = await anonymous.GetStringAsync($"/api/accounts/{accountId}/api-keys");
+        Assert.Contains(clientId, listed);
+        Assert.DoesNotContain(secret, listed);
+
+        using (var revoked = await server.Http.DeleteAsync($"/api/api-keys/{clientId}"))
+        {
+            Assert.Equal(HttpStatusCode.OK, revoked.StatusCode);
+        }
+
+        using var after = new HttpRequestMessage(HttpMethod.Get, "/api/v2/private/get_account_summaries");
+        after.Headers.TryAddWithoutValidation("Authorization", basic);
+        using var refusedAfter = await anonymous.SendAsync(after);
+        Assert.Contains("13004", await refusedAfter.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task OpenApi_describes_the_native_rest_endpoints()
     {
         await using var server = await RunningServer.StartAsync(demo: false, "--journal", "false", "--TickMillis", "0");

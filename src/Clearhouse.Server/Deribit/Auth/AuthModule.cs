@@ -8,7 +8,7 @@ namespace Clearhouse.Server.Deribit.Auth;
 /// <c>public/auth</c> (grants <c>client_credentials</c>, <c>client_signature</c>,
 /// <c>refresh_token</c>), <c>private/logout</c> and <c>private/list_api_keys</c>. Over WebSocket a successful <c>public/auth</c>
 /// authenticates the whole connection, as on Deribit; over HTTP the client sends the access token
-/// it got (<c>Authorization: Bearer</c> or <c>access_token</c>). See docs/api-auth.md.
+/// it got (<c>Authorization: Bearer</c> or <c>access_token</c>). See docs/api.md.
 /// </summary>
 public sealed class AuthModule(DeribitAuthenticator authenticator, AccessTokens tokens, ApiKeyStore keys, WebSocketSessions sessions) : IRpcModule
 {

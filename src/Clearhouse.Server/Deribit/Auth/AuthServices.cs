@@ -3,7 +3,7 @@ using Clearhouse.Server.Deribit.Rpc;
 namespace Clearhouse.Server.Deribit.Auth;
 
 /// <summary>
-/// The auth part of the Deribit API (docs/api-auth.md): API keys (<see cref="ApiKeyStore"/>),
+/// The auth part of the Deribit API (docs/api.md): API keys (<see cref="ApiKeyStore"/>),
 /// tokens (<see cref="AccessTokens"/>), replay protection (<see cref="ReplayGuard"/>), the
 /// credential checks (<see cref="DeribitAuthenticator"/>), rate limits
 /// (<see cref="TokenBucketRateLimiter"/>), <c>public/auth</c> and <c>private/logout</c>

@@ -6,7 +6,7 @@ using Clearhouse.Server.Deribit.Rpc;
 namespace Clearhouse.Server.Deribit.Auth;
 
 /// <summary>
-/// Checks the credentials Deribit clients send (docs/api-auth.md):
+/// Checks the credentials Deribit clients send (docs/api.md):
 /// <list type="bullet">
 /// <item><c>Authorization: deri-hmac-sha256 id=ID,ts=MS,sig=HEX,nonce=NONCE</c> (how ccxt signs every
 /// private REST call): <c>sig = hex(HMAC-SHA256(secret, ts\nnonce\nMETHOD\nURI\nbody\n))</c>, URI

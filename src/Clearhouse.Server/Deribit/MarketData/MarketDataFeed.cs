@@ -8,7 +8,7 @@ using Clearhouse.Server.Sequencing;
 namespace Clearhouse.Server.Deribit.MarketData;
 
 /// <summary>
-/// The public market data channels (docs/api-market-data.md) and the loop that publishes them:
+/// The public market data channels (docs/api.md) and the loop that publishes them:
 /// <list type="bullet">
 /// <item><c>book.{instrument}.{100ms|agg2|raw}</c>: a <c>snapshot</c> first, then <c>change</c>
 /// messages whose <c>prev_change_id</c> is the <c>change_id</c> of the message before, with

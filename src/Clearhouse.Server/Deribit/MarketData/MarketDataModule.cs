@@ -8,7 +8,7 @@ using Clearhouse.Server.Sequencing;
 namespace Clearhouse.Server.Deribit.MarketData;
 
 /// <summary>
-/// Deribit's public market data methods (docs/api-market-data.md): currencies, instruments, the
+/// Deribit's public market data methods (docs/api.md): currencies, instruments, the
 /// book, the ticker, recent trades, index prices, book summaries and funding. Each reads its
 /// parameters first, then answers from one query on the engine thread; none changes anything.
 /// </summary>

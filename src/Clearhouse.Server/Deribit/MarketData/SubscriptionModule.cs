@@ -5,7 +5,7 @@ using Clearhouse.Server.Deribit.Transport;
 namespace Clearhouse.Server.Deribit.MarketData;
 
 /// <summary>
-/// Subscriptions and heartbeats, WebSocket only (docs/api-market-data.md):
+/// Subscriptions and heartbeats, WebSocket only (docs/api.md):
 /// <c>public/subscribe</c>, <c>private/subscribe</c>, their <c>unsubscribe</c> and
 /// <c>unsubscribe_all</c>, <c>public/set_heartbeat</c> and <c>public/disable_heartbeat</c>.
 /// <para>

@@ -9,7 +9,7 @@ using Clearhouse.Server.Sequencing;
 namespace Clearhouse.Server.Deribit.Trading;
 
 /// <summary>
-/// Positions and balances (docs/api-trading.md): <c>private/get_positions</c>,
+/// Positions and balances (docs/api.md): <c>private/get_positions</c>,
 /// <c>private/get_position</c>, <c>private/get_account_summary</c>,
 /// <c>private/get_account_summaries</c>. One query on the engine thread each, which copies the
 /// engine's own margin figures (<see cref="Engine.GetMarginSummary"/>,

@@ -9,7 +9,7 @@ using Clearhouse.Server.Sequencing;
 namespace Clearhouse.Server.Deribit.Trading;
 
 /// <summary>
-/// Order entry and order queries (docs/api-trading.md): <c>private/buy</c>, <c>sell</c>,
+/// Order entry and order queries (docs/api.md): <c>private/buy</c>, <c>sell</c>,
 /// <c>edit</c>, <c>cancel</c>, <c>cancel_all*</c>, <c>get_open_orders_*</c>,
 /// <c>get_order_state</c>, <c>get_order_history_*</c>, <c>get_user_trades_*</c>. Every handler
 /// reads and checks all its parameters first, then submits synchronously (so one WebSocket's

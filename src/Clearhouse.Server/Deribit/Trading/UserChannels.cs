@@ -8,7 +8,7 @@ using Clearhouse.Server.Sequencing;
 namespace Clearhouse.Server.Deribit.Trading;
 
 /// <summary>
-/// The private subscription channels of one account (docs/api-trading.md):
+/// The private subscription channels of one account (docs/api.md):
 /// <list type="bullet">
 /// <item><c>user.orders.{instrument}.raw</c>, <c>user.orders.{kind}.{currency}.raw</c> (e.g.
 /// <c>user.orders.any.any.raw</c>): one notification per changed order, its data the order object;
