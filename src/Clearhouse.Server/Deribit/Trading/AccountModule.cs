@@ -103,7 +103,7 @@ public sealed class AccountModule(Sequencer sequencer) : IRpcModule
         bool extended = p.Bool("extended") ?? false;
         var summary = currency == InstrumentNameParts.SettlementCurrency
             ? await sequencer.QueryAsync(engine => Summary(engine, caller.AccountId)).ConfigureAwait(false) ?? throw UnknownAccount(caller)
-            : ZeroSummary(currency);
+            : DeribitAccountSummary.Zero(currency);
         return extended ? summary with { Id = caller.AccountId, Username = caller.ClientId, Type = "main", SystemName = SystemName } : summary;
     }
 
@@ -155,24 +155,6 @@ public sealed class AccountModule(Sequencer sequencer) : IRpcModule
             PortfolioMarginingEnabled = portfolio,
         };
     }
-
-    private static DeribitAccountSummary ZeroSummary(string currency) => new()
-    {
-        Currency = currency,
-        Balance = 0,
-        Equity = 0,
-        MarginBalance = 0,
-        AvailableFunds = 0,
-        AvailableWithdrawalFunds = 0,
-        InitialMargin = 0,
-        MaintenanceMargin = 0,
-        ProjectedInitialMargin = 0,
-        ProjectedMaintenanceMargin = 0,
-        SessionUpl = 0,
-        TotalPl = 0,
-        MarginModel = "cross_sm",
-        PortfolioMarginingEnabled = false,
-    };
 
     /// <summary>
     /// The account's positions from its margin report (engine thread): every instrument where it

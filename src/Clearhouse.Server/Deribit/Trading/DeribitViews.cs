@@ -184,6 +184,25 @@ public sealed record DeribitPosition
 /// <summary>One currency's account summary (<c>private/get_account_summary</c>, an item of <c>private/get_account_summaries</c>, <c>user.portfolio.*</c>).</summary>
 public sealed record DeribitAccountSummary
 {
+    /// <summary>The summary of a currency the account holds nothing in (only USDC is collateral).</summary>
+    public static DeribitAccountSummary Zero(string currency) => new()
+    {
+        Currency = currency,
+        Balance = 0,
+        Equity = 0,
+        MarginBalance = 0,
+        AvailableFunds = 0,
+        AvailableWithdrawalFunds = 0,
+        InitialMargin = 0,
+        MaintenanceMargin = 0,
+        ProjectedInitialMargin = 0,
+        ProjectedMaintenanceMargin = 0,
+        SessionUpl = 0,
+        TotalPl = 0,
+        MarginModel = "cross_sm",
+        PortfolioMarginingEnabled = false,
+    };
+
     public required string Currency { get; init; }
 
     /// <summary>Cash plus the open cost of positions (the engine's margin balance, before unrealized PnL).</summary>

@@ -396,7 +396,7 @@ public sealed class UserChannels(Sequencer sequencer, ILogger<UserChannels> logg
             }
             else if (!subscription.Connection.IsClosed)
             {
-                subscription.Connection.Notify(subscription.Channel, ZeroPortfolio(subscription.Filter.Currency!));
+                subscription.Connection.Notify(subscription.Channel, DeribitAccountSummary.Zero(subscription.Filter.Currency!));
             }
         }
 
@@ -553,24 +553,6 @@ public sealed class UserChannels(Sequencer sequencer, ILogger<UserChannels> logg
 
         return result;
     }
-
-    private static DeribitAccountSummary ZeroPortfolio(string currency) => new()
-    {
-        Currency = currency,
-        Balance = 0,
-        Equity = 0,
-        MarginBalance = 0,
-        AvailableFunds = 0,
-        AvailableWithdrawalFunds = 0,
-        InitialMargin = 0,
-        MaintenanceMargin = 0,
-        ProjectedInitialMargin = 0,
-        ProjectedMaintenanceMargin = 0,
-        SessionUpl = 0,
-        TotalPl = 0,
-        MarginModel = "cross_sm",
-        PortfolioMarginingEnabled = false,
-    };
 
     // ---------------------------------------------------------------- channel names
 
