@@ -144,7 +144,9 @@ public static class DeribitWebSocket
 
     private static void Answer(DeribitConnection connection, byte[]? id, RpcOutcome outcome, long usIn, RpcDispatcher dispatcher)
     {
-        var output = new ArrayBufferWriter<byte>(256);
+        // One writer per thread, reused: the answer is copied out into its own array for the queue.
+        var output = answerBuffer ??= new ArrayBufferWriter<byte>(2048);
+        output.ResetWrittenCount();
         long usOut = dispatcher.NowMicros();
         if (outcome.Error is { } error)
         {
@@ -156,7 +158,14 @@ public static class DeribitWebSocket
         }
 
         connection.TrySend(output.WrittenSpan.ToArray());
+        if (output.Capacity > 64 * 1024)
+        {
+            answerBuffer = null; // a rare large answer: do not keep its buffer
+        }
     }
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? answerBuffer;
 
     /// <summary>
     /// Sends what is queued, in order, each message its own frame. With a <see cref="BatchingStream"/>
