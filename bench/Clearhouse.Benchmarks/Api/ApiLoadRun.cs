@@ -34,7 +34,7 @@ public static partial class ApiLoadRun
         return RunAsync(options).GetAwaiter().GetResult();
     }
 
-    private sealed record Options(Uri WebSocket, string ClientId, string ClientSecret, int Rate, int Seconds, int WarmupSeconds, string Instrument, string Price, string Amount)
+    private sealed record Options(Uri WebSocket, string ClientId, string ClientSecret, int Rate, int Seconds, int WarmupSeconds, string Instrument, string Price, string Amount, int ServerPid)
     {
         public static Options Parse(string[] args)
         {
@@ -54,7 +54,8 @@ public static partial class ApiLoadRun
                 int.Parse(Get("--warmup-seconds", "3"), CultureInfo.InvariantCulture),
                 Get("--instrument", "BTC_USDC-PERPETUAL"),
                 Get("--price", "50000"),
-                Get("--amount", "0.001"));
+                Get("--amount", "0.001"),
+                int.Parse(Get("--server-pid", "0"), CultureInfo.InvariantCulture));
         }
     }
 
@@ -142,6 +143,7 @@ public static partial class ApiLoadRun
         byte[] price = Encoding.UTF8.GetBytes(options.Price);
         byte[] amount = Encoding.UTF8.GetBytes(options.Amount);
         var frame = new byte[512];
+        long serverCpuStart = ServerCpuMillis(options.ServerPid);
         long start = Stopwatch.GetTimestamp();
         double ticksPerOrder = (double)Stopwatch.Frequency / options.Rate;
         long sent = 0;
@@ -171,6 +173,7 @@ public static partial class ApiLoadRun
         long sendEnd = Stopwatch.GetTimestamp();
         var finished = await Task.WhenAny(done.Task, Task.Delay(TimeSpan.FromSeconds(30)));
         long end = Stopwatch.GetTimestamp();
+        long serverCpuEnd = ServerCpuMillis(options.ServerPid);
         if (finished != done.Task)
         {
             Console.WriteLine($"only {Interlocked.Read(ref answered):N0} of {total:N0} answered within 30 s after the last send");
@@ -183,6 +186,12 @@ public static partial class ApiLoadRun
             double allSeconds = (end - start) / (double)Stopwatch.Frequency;
             Console.WriteLine($"orders: {total:N0}; offered {total / sendSeconds:N0}/s over {sendSeconds:F2} s; answered {total / allSeconds:N0}/s (all answers within {allSeconds:F2} s); errors {errors:N0}");
             Console.WriteLine($"order→ack latency (µs, from the scheduled send time): p50 {histogram.GetValueAtPercentile(50):N0}  p90 {histogram.GetValueAtPercentile(90):N0}  p99 {histogram.GetValueAtPercentile(99):N0}  p99.9 {histogram.GetValueAtPercentile(99.9):N0}  max {histogram.GetMaxValue():N0}");
+            if (serverCpuStart >= 0 && serverCpuEnd >= 0)
+            {
+                long cpu = serverCpuEnd - serverCpuStart;
+                Console.WriteLine($"server CPU during the measured run: {cpu:N0} ms (user + system), {cpu * 1000.0 / total:F1} µs per order, {cpu / 1000.0 / allSeconds:F2} cores");
+            }
+
             if (firstError is not null)
             {
                 Console.WriteLine("first error: " + firstError);
@@ -190,6 +199,20 @@ public static partial class ApiLoadRun
         }
 
         return errors == 0 ? 0 : 1;
+    }
+
+    /// <summary>User + system CPU of the server process so far (Linux /proc), in ms; -1 when not known.</summary>
+    private static long ServerCpuMillis(int pid)
+    {
+        if (pid <= 0 || !File.Exists($"/proc/{pid}/stat"))
+        {
+            return -1;
+        }
+
+        string stat = File.ReadAllText($"/proc/{pid}/stat");
+        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' '); // fields from the 3rd on
+        long ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture); // utime, stime
+        return ticks * 10; // USER_HZ is 100 on Linux
     }
 
     /// <summary>Writes <c>{"jsonrpc":"2.0","id":N,"method":M,"params":{"instrument_name":…,"amount":…,"type":"limit","price":…}}</c>.</summary>
