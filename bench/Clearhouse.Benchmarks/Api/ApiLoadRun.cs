@@ -2,8 +2,10 @@ using System.Buffers;
 using System.Buffers.Text;
 using System.Diagnostics;
 using System.Globalization;
+using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using HdrHistogram;
@@ -61,18 +63,156 @@ public static partial class ApiLoadRun
 
     private static async Task<int> RunAsync(Options options)
     {
-        using var socket = new ClientWebSocket();
-        socket.Options.KeepAliveInterval = TimeSpan.Zero;
-        await socket.ConnectAsync(options.WebSocket, CancellationToken.None);
+        var (socket, batching) = await ConnectAsync(options.WebSocket);
+        using var _ = socket;
         await AuthenticateAsync(socket, options);
 
         Console.WriteLine($"warm-up: {options.WarmupSeconds} s at {options.Rate:N0}/s");
-        await DriveAsync(socket, options, options.WarmupSeconds, firstId: 1_000_000_000L, report: false);
+        await DriveAsync(socket, batching, options, options.WarmupSeconds, firstId: 1_000_000_000L, report: false);
         Console.WriteLine($"measured: {options.Seconds} s at {options.Rate:N0}/s, open loop");
-        return await DriveAsync(socket, options, options.Seconds, firstId: 2_000_000_000L, report: true);
+        return await DriveAsync(socket, batching, options, options.Seconds, firstId: 2_000_000_000L, report: true);
     }
 
-    private static async Task AuthenticateAsync(ClientWebSocket socket, Options options)
+    /// <summary>
+    /// Opens the WebSocket over a plain TCP connection (HTTP/1.1 upgrade handshake written here), so
+    /// that the sender can put several frames in one socket write through <see cref="SendBatchingStream"/>.
+    /// </summary>
+    private static async Task<(WebSocket Socket, SendBatchingStream Batching)> ConnectAsync(Uri uri)
+    {
+        var tcp = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await tcp.ConnectAsync(uri.Host, uri.Port);
+        var stream = new NetworkStream(tcp, ownsSocket: true);
+        string key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
+        string request = $"GET {uri.PathAndQuery} HTTP/1.1\r\nHost: {uri.Host}:{uri.Port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(request));
+
+        // The response head, a byte at a time so that nothing after it is consumed.
+        var head = new List<byte>(256);
+        var one = new byte[1];
+        while (head.Count < 4 || head[^4] != '\r' || head[^3] != '\n' || head[^2] != '\r' || head[^1] != '\n')
+        {
+            if (await stream.ReadAsync(one) == 0 || head.Count > 16 * 1024)
+            {
+                throw new InvalidOperationException("The server closed the connection during the WebSocket handshake.");
+            }
+
+            head.Add(one[0]);
+        }
+
+        string response = Encoding.ASCII.GetString(head.ToArray());
+        string accept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")));
+        if (!response.StartsWith("HTTP/1.1 101", StringComparison.Ordinal) || !response.Contains(accept, StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException("The WebSocket handshake failed: " + response);
+        }
+
+        var batching = new SendBatchingStream(stream);
+        return (WebSocket.CreateFromStream(batching, new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = TimeSpan.Zero }), batching);
+    }
+
+    /// <summary>
+    /// Under the client's WebSocket: between <see cref="BeginBatch"/> and <see cref="EndBatchAsync"/>
+    /// the frames it writes are gathered and then written to the socket at once; other writes
+    /// (the handshake's auth, pongs) go straight through. Reads pass through.
+    /// </summary>
+    private sealed class SendBatchingStream(Stream inner) : Stream
+    {
+        private readonly SemaphoreSlim gate = new(1, 1);
+        private byte[] buffer = new byte[64 * 1024];
+        private int buffered;
+        private volatile bool batching;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public void BeginBatch() => batching = true;
+
+        public async ValueTask EndBatchAsync()
+        {
+            await gate.WaitAsync();
+            try
+            {
+                batching = false;
+                if (buffered > 0)
+                {
+                    int count = buffered;
+                    buffered = 0;
+                    await inner.WriteAsync(buffer.AsMemory(0, count));
+                }
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default)
+        {
+            await gate.WaitAsync(cancellationToken);
+            try
+            {
+                if (!batching)
+                {
+                    await inner.WriteAsync(source, cancellationToken);
+                    return;
+                }
+
+                if (buffered + source.Length > buffer.Length)
+                {
+                    Array.Resize(ref buffer, Math.Max(buffer.Length * 2, buffered + source.Length));
+                }
+
+                source.Span.CopyTo(buffer.AsSpan(buffered));
+                buffered += source.Length;
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }
+
+        public override Task WriteAsync(byte[] source, int offset, int count, CancellationToken cancellationToken) => WriteAsync(source.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Write(byte[] source, int offset, int count) => WriteAsync(source.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+        public override ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken = default) => inner.ReadAsync(destination, cancellationToken);
+
+        public override Task<int> ReadAsync(byte[] destination, int offset, int count, CancellationToken cancellationToken) => inner.ReadAsync(destination, offset, count, cancellationToken);
+
+        public override int Read(byte[] destination, int offset, int count) => inner.Read(destination, offset, count);
+
+        public override void Flush() => inner.Flush();
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+                gate.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
+
+    private static async Task AuthenticateAsync(WebSocket socket, Options options)
     {
         string auth = JsonSerializer.Serialize(new
         {
@@ -92,7 +232,7 @@ public static partial class ApiLoadRun
     }
 
     /// <summary>Sends <c>rate × seconds</c> orders on schedule; returns 0 when every one was answered without error.</summary>
-    private static async Task<int> DriveAsync(ClientWebSocket socket, Options options, int seconds, long firstId, bool report)
+    private static async Task<int> DriveAsync(WebSocket socket, SendBatchingStream batching, Options options, int seconds, long firstId, bool report)
     {
         long total = (long)options.Rate * seconds;
         var due = new long[total];
@@ -162,12 +302,17 @@ public static partial class ApiLoadRun
                 continue;
             }
 
+            // Everything due now goes out in one write to the socket, each order its own frame
+            // (and its latency still counted from its own scheduled time).
+            batching.BeginBatch();
             for (; sent < dueNow; sent++)
             {
                 due[sent] = start + (long)(sent * ticksPerOrder);
                 int length = WriteOrder(frame, firstId + sent, (sent & 1) == 0 ? "private/buy"u8 : "private/sell"u8, instrument, amount, price);
                 await socket.SendAsync(frame.AsMemory(0, length), WebSocketMessageType.Text, true, CancellationToken.None);
             }
+
+            await batching.EndBatchAsync();
         }
 
         long sendEnd = Stopwatch.GetTimestamp();
