@@ -117,6 +117,9 @@ public static partial class ApiLoadRun
     /// </summary>
     private sealed class SendBatchingStream(Stream inner) : Stream
     {
+        /// <summary>The server's frames read straight from the connection (after the handshake and the auth answer).</summary>
+        public FrameReader Frames { get; } = new(inner);
+
         private readonly SemaphoreSlim gate = new(1, 1);
         private byte[] buffer = new byte[64 * 1024];
         private int buffered;
@@ -212,6 +215,112 @@ public static partial class ApiLoadRun
         }
     }
 
+    /// <summary>
+    /// Reads the server's WebSocket frames (unmasked, RFC 6455) straight from the connection, many
+    /// per socket read, instead of one <c>ReceiveAsync</c> per message: the client's receive side
+    /// costs less CPU, which this benchmark's machine shares with the server. Text and binary frames
+    /// are returned whole; control frames are skipped (the server sends only unsolicited pongs).
+    /// </summary>
+    private sealed class FrameReader(Stream stream)
+    {
+        private int start;
+        private int end;
+
+        public byte[] Buffer { get; private set; } = new byte[1 << 20];
+
+        /// <summary>The next complete data frame's payload in <see cref="Buffer"/>; false when more bytes are needed.</summary>
+        public bool TryNext(out int offset, out int length)
+        {
+            while (true)
+            {
+                offset = 0;
+                length = 0;
+                int available = end - start;
+                if (available < 2)
+                {
+                    return false;
+                }
+
+                byte first = Buffer[start];
+                byte second = Buffer[start + 1];
+                if ((second & 0x80) != 0 || (first & 0x80) == 0)
+                {
+                    throw new InvalidOperationException("Unexpected frame from the server (masked or fragmented).");
+                }
+
+                int header = 2;
+                long payload = second & 0x7F;
+                if (payload == 126)
+                {
+                    if (available < 4)
+                    {
+                        return false;
+                    }
+
+                    payload = (Buffer[start + 2] << 8) | Buffer[start + 3];
+                    header = 4;
+                }
+                else if (payload == 127)
+                {
+                    if (available < 10)
+                    {
+                        return false;
+                    }
+
+                    payload = (long)System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(Buffer.AsSpan(start + 2, 8));
+                    header = 10;
+                }
+
+                if (header + payload > Buffer.Length)
+                {
+                    var larger = new byte[(int)Math.Max(Buffer.Length * 2L, header + payload)];
+                    Buffer.AsSpan(start, available).CopyTo(larger);
+                    Buffer = larger;
+                    end = available;
+                    start = 0;
+                }
+
+                if (available < header + payload)
+                {
+                    return false;
+                }
+
+                offset = start + header;
+                length = (int)payload;
+                start += header + (int)payload;
+                int opcode = first & 0x0F;
+                if (opcode == 8)
+                {
+                    throw new InvalidOperationException("The server closed the WebSocket: " + Encoding.UTF8.GetString(Buffer, offset + 2, Math.Max(0, length - 2)));
+                }
+
+                if (opcode is 1 or 2)
+                {
+                    return true;
+                }
+            }
+        }
+
+        /// <summary>Reads more from the connection (compacting what is left of a partial frame to the front).</summary>
+        public async ValueTask FillAsync()
+        {
+            if (start > 0)
+            {
+                Buffer.AsSpan(start, end - start).CopyTo(Buffer);
+                end -= start;
+                start = 0;
+            }
+
+            int read = await stream.ReadAsync(Buffer.AsMemory(end));
+            if (read == 0)
+            {
+                throw new InvalidOperationException("The server closed the connection.");
+            }
+
+            end += read;
+        }
+    }
+
     private static async Task AuthenticateAsync(WebSocket socket, Options options)
     {
         string auth = JsonSerializer.Serialize(new
@@ -244,20 +353,17 @@ public static partial class ApiLoadRun
 
         var receiver = Task.Run(async () =>
         {
-            var buffer = new byte[1 << 20];
+            var frames = batching.Frames;
             while (Interlocked.Read(ref answered) < total)
             {
-                int length = 0;
-                ValueWebSocketReceiveResult result;
-                do
+                if (!frames.TryNext(out int offset, out int length))
                 {
-                    result = await socket.ReceiveAsync(buffer.AsMemory(length), CancellationToken.None);
-                    length += result.Count;
+                    await frames.FillAsync();
+                    continue;
                 }
-                while (!result.EndOfMessage);
 
                 long now = Stopwatch.GetTimestamp();
-                var message = buffer.AsSpan(0, length);
+                var message = frames.Buffer.AsSpan(offset, length);
                 if (!TryReadId(message, out long id) || id < firstId || id >= firstId + total)
                 {
                     continue; // a notification or an answer to something else
@@ -284,6 +390,7 @@ public static partial class ApiLoadRun
         byte[] amount = Encoding.UTF8.GetBytes(options.Amount);
         var frame = new byte[512];
         long serverCpuStart = ServerCpuMillis(options.ServerPid);
+        var clientCpuStart = Process.GetCurrentProcess().TotalProcessorTime;
         long start = Stopwatch.GetTimestamp();
         double ticksPerOrder = (double)Stopwatch.Frequency / options.Rate;
         long sent = 0;
@@ -319,6 +426,7 @@ public static partial class ApiLoadRun
         var finished = await Task.WhenAny(done.Task, Task.Delay(TimeSpan.FromSeconds(30)));
         long end = Stopwatch.GetTimestamp();
         long serverCpuEnd = ServerCpuMillis(options.ServerPid);
+        var clientCpu = Process.GetCurrentProcess().TotalProcessorTime - clientCpuStart;
         if (finished != done.Task)
         {
             Console.WriteLine($"only {Interlocked.Read(ref answered):N0} of {total:N0} answered within 30 s after the last send");
@@ -336,6 +444,8 @@ public static partial class ApiLoadRun
                 long cpu = serverCpuEnd - serverCpuStart;
                 Console.WriteLine($"server CPU during the measured run: {cpu:N0} ms (user + system), {cpu * 1000.0 / total:F1} µs per order, {cpu / 1000.0 / allSeconds:F2} cores");
             }
+
+            Console.WriteLine($"client CPU during the measured run: {clientCpu.TotalMilliseconds:N0} ms, {clientCpu.TotalMicroseconds / total:F1} µs per order, {clientCpu.TotalSeconds / allSeconds:F2} cores (this machine has {Environment.ProcessorCount})");
 
             if (firstError is not null)
             {
