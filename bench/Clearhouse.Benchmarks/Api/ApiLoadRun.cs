@@ -343,7 +343,11 @@ public static partial class ApiLoadRun
     /// <summary>Sends <c>rate × seconds</c> orders on schedule; returns 0 when every one was answered without error.</summary>
     private static async Task<int> DriveAsync(WebSocket socket, SendBatchingStream batching, Options options, int seconds, long firstId, bool report)
     {
-        long total = (long)options.Rate * seconds;
+        // The warm-up ramps its rate linearly from a tenth of the target to the target (a cold
+        // server — code not yet optimized by the JIT — is not run into a backlog it then has to
+        // shed); the measured run is at the target rate from its first order.
+        bool ramp = !report;
+        long total = ramp ? (long)(options.Rate * seconds * 0.55) : (long)options.Rate * seconds;
         var due = new long[total];
         var histogram = new LongHistogram(TimeStamp.Seconds(60), 3);
         long answered = 0;
@@ -394,17 +398,27 @@ public static partial class ApiLoadRun
         long start = Stopwatch.GetTimestamp();
         double ticksPerOrder = (double)Stopwatch.Frequency / options.Rate;
         long sent = 0;
+        double rampTicks = (double)Stopwatch.Frequency * seconds;
+        double rate = options.Rate / (double)Stopwatch.Frequency; // orders per tick at full rate
+
+        // Orders due by `ticks` after the start on the ramp: the integral of rate × (0.1 + 0.9 t / T).
+        double RampCount(double ticks) => rate * ((0.1 * ticks) + (0.45 * ticks * ticks / rampTicks));
+
+        long ScheduledAt(long i) => ramp
+            ? start + (long)((-0.1 * rate + Math.Sqrt((0.01 * rate * rate) + (1.8 * rate * i / rampTicks))) / (0.9 * rate / rampTicks))
+            : start + (long)(i * ticksPerOrder);
+
         FineSleep.Prepare();
         while (sent < total)
         {
             long now = Stopwatch.GetTimestamp();
-            long dueNow = Math.Min(total, (long)((now - start) / ticksPerOrder) + 1);
+            long dueNow = Math.Min(total, (ramp ? (long)RampCount(now - start) : (long)((now - start) / ticksPerOrder)) + 1);
             if (dueNow <= sent)
             {
                 // Nothing due yet: sleep until the next order is (a fine-grained sleep, not a spin, so
                 // the server keeps both cores). Whatever the sleep overshoots counts against the
                 // server, since every latency is measured from the order's own scheduled time.
-                long next = start + (long)(sent * ticksPerOrder);
+                long next = ScheduledAt(sent);
                 FineSleep.Until(next);
                 continue;
             }
@@ -414,7 +428,7 @@ public static partial class ApiLoadRun
             batching.BeginBatch();
             for (; sent < dueNow; sent++)
             {
-                due[sent] = start + (long)(sent * ticksPerOrder);
+                due[sent] = ScheduledAt(sent);
                 int length = WriteOrder(frame, firstId + sent, (sent & 1) == 0 ? "private/buy"u8 : "private/sell"u8, instrument, amount, price);
                 await socket.SendAsync(frame.AsMemory(0, length), WebSocketMessageType.Text, true, CancellationToken.None);
             }
