@@ -113,12 +113,27 @@ public sealed class VenueMetrics : ICommandObserver
     /// <summary>Records one API call: its outcome, and for order entry the latency from arrival to answer.</summary>
     public void ObserveCall(string method, int errorCode, long usIn, long usOut, bool orderEntry)
     {
-        apiCalls.WithLabels(method, errorCode.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
+        // The labelled children are looked up once per (method, code) and kept: no label lookup
+        // and no code-to-string allocation per call.
+        if (!apiCallChildren.TryGetValue((method, errorCode), out var calls))
+        {
+            calls = apiCallChildren.GetOrAdd((method, errorCode), key => apiCalls.WithLabels(key.Method, key.Code.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+
+        calls.Inc();
         if (orderEntry)
         {
-            orderAck.WithLabels(method).Observe(Math.Max(0, usOut - usIn) / 1e6);
+            if (!orderAckChildren.TryGetValue(method, out var ack))
+            {
+                ack = orderAckChildren.GetOrAdd(method, name => orderAck.WithLabels(name));
+            }
+
+            ack.Observe(Math.Max(0, usOut - usIn) / 1e6);
         }
     }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Method, int Code), Counter.Child> apiCallChildren = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Histogram.Child> orderAckChildren = new(StringComparer.Ordinal);
 
     public void OnApplied(Command command, RejectReason reason, ReadOnlySpan<EngineEvent> events, Engine engine)
     {

@@ -66,6 +66,10 @@ public sealed class Sequencer : IHostedService, IDisposable
     private long lastSnapshotBytes;
     private int started;
 
+    // The engine thread's parking place: it sets engineParked before it waits; a writer that finds it set clears it and sets wake.
+    private readonly ManualResetEventSlim wake = new(false, spinCount: 1);
+    private int engineParked;
+
     /// <summary>An in-memory sequencer over <paramref name="engine"/>: no journal, no ticks (tests).</summary>
     public Sequencer(Engine engine, TimeProvider clock, ILogger<Sequencer> logger)
         : this(RecoveredVenue.InMemory(engine), new SequencerOptions(), clock, logger)
@@ -166,7 +170,7 @@ public sealed class Sequencer : IHostedService, IDisposable
     public async Task<CommandResult> SubmitAsync(Command command, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(command);
-        var item = new CommandItem(command);
+        var item = new CommandItem(command, venue.Journal is not null);
         await EnqueueAsync(item, cancellationToken).ConfigureAwait(false);
         return await item.Completion.Task.ConfigureAwait(false);
     }
@@ -214,7 +218,7 @@ public sealed class Sequencer : IHostedService, IDisposable
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         tickTimer?.Dispose();
-        channel.Writer.TryComplete();
+        CompleteChannel();
         if (Volatile.Read(ref started) == 1)
         {
             await Task.Run(thread.Join, cancellationToken).ConfigureAwait(false);
@@ -226,19 +230,21 @@ public sealed class Sequencer : IHostedService, IDisposable
     public void Dispose()
     {
         tickTimer?.Dispose();
-        channel.Writer.TryComplete();
+        CompleteChannel();
     }
 
     private async ValueTask EnqueueAsync(WorkItem item, CancellationToken cancellationToken)
     {
         if (channel.Writer.TryWrite(item))
         {
+            WakeEngine();
             return;
         }
 
         try
         {
             await channel.Writer.WriteAsync(item, cancellationToken).ConfigureAwait(false);
+            WakeEngine();
         }
         catch (ChannelClosedException)
         {
@@ -246,12 +252,37 @@ public sealed class Sequencer : IHostedService, IDisposable
         }
     }
 
+    /// <summary>After queuing: wakes the engine thread if it is parked (or about to park), once.</summary>
+    private void WakeEngine()
+    {
+        Interlocked.MemoryBarrier(); // the item is visible before "parked" is read (the engine does the reverse)
+        if (Volatile.Read(ref engineParked) != 0 && Interlocked.Exchange(ref engineParked, 0) != 0)
+        {
+            wake.Set();
+        }
+    }
+
+    /// <summary>Completes the channel and wakes the engine thread so that it sees the end.</summary>
+    private void CompleteChannel()
+    {
+        channel.Writer.TryComplete();
+        Volatile.Write(ref engineParked, 0);
+        wake.Set();
+    }
+
     /// <summary>Timer thread: one tick in the queue at a time; when the queue is full the tick is skipped.</summary>
     private void QueueTick()
     {
-        if (Interlocked.Exchange(ref tickQueued, 1) == 0 && !channel.Writer.TryWrite(TickItem.Instance))
+        if (Interlocked.Exchange(ref tickQueued, 1) == 0)
         {
-            Volatile.Write(ref tickQueued, 0);
+            if (channel.Writer.TryWrite(TickItem.Instance))
+            {
+                WakeEngine();
+            }
+            else
+            {
+                Volatile.Write(ref tickQueued, 0);
+            }
         }
     }
 
@@ -268,11 +299,23 @@ public sealed class Sequencer : IHostedService, IDisposable
             }
 
             // Nothing queued: park this thread until something is (waiting for work is not I/O).
-            var more = reader.WaitToReadAsync();
-            if (!(more.IsCompletedSuccessfully ? more.Result : more.AsTask().GetAwaiter().GetResult()))
+            // Writers wake it directly (WakeEngine) rather than through the channel's own wait,
+            // which would hop through the thread pool and spin before blocking.
+            Volatile.Write(ref engineParked, 1);
+            Interlocked.MemoryBarrier(); // publish "parked" before looking once more (a writer does the reverse)
+            if (reader.TryPeek(out _))
+            {
+                Volatile.Write(ref engineParked, 0);
+                continue;
+            }
+
+            if (reader.Completion.IsCompleted)
             {
                 break;
             }
+
+            wake.Wait();
+            wake.Reset();
         }
 
         logger.LogInformation("Engine thread stopped at sequence {Sequence} ({Applied} applied, {Rejected} rejected).", LastStampedSequence, AppliedCount, RejectedCount);
@@ -448,9 +491,11 @@ public sealed class Sequencer : IHostedService, IDisposable
         public abstract void Execute(Sequencer sequencer);
     }
 
-    private sealed class CommandItem(Command command) : WorkItem
+    private sealed class CommandItem(Command command, bool durable) : WorkItem
     {
-        public TaskCompletionSource<CommandResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        // With the journal, DurableAcknowledgements completes it from a thread-pool work item (never
+        // on the engine or flusher thread), so its continuations may run there synchronously.
+        public TaskCompletionSource<CommandResult> Completion { get; } = new(durable ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
 
         public override void Execute(Sequencer sequencer)
         {
@@ -461,8 +506,10 @@ public sealed class Sequencer : IHostedService, IDisposable
             }
             catch (Exception ex)
             {
-                // Only reached with the journal off (Halt ends the process otherwise): the request gets a 500.
-                Completion.SetException(ex);
+                // The engine threw (with the journal on, Halt ends the process) or the journal refused
+                // the append: the request gets a 500. Never on this thread: the completion may run
+                // its continuations synchronously.
+                ThreadPool.UnsafeQueueUserWorkItem(static state => state.Completion.SetException(state.ex), (Completion, ex), preferLocal: false);
                 return;
             }
 

@@ -1,6 +1,10 @@
 using System.Buffers;
 using System.Net;
 using System.Net.WebSockets;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.Timeouts;
 using Clearhouse.Server.Deribit.Rpc;
 
 namespace Clearhouse.Server.Deribit.Transport;
@@ -23,10 +27,11 @@ public static class DeribitWebSocket
             return;
         }
 
-        using var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = TimeSpan.FromSeconds(30) });
+        var (socket, batching) = await AcceptAsync(http);
+        using var _ = socket;
         var connection = new DeribitConnection(http.Connection.RemoteIpAddress ?? IPAddress.Loopback);
         connections.Add(connection);
-        var writer = Task.Run(() => WriteLoopAsync(socket, connection));
+        var writer = Task.Run(() => WriteLoopAsync(socket, batching, connection));
         try
         {
             await ReadLoopAsync(socket, connection, dispatcher);
@@ -42,6 +47,30 @@ public static class DeribitWebSocket
             await writer;
             await CloseAsync(socket, connection, logger);
         }
+    }
+
+    /// <summary>
+    /// Accepts the WebSocket. Over HTTP/1.1 the handshake is the one <c>AcceptWebSocketAsync</c>
+    /// makes (no subprotocol, no compression), but the WebSocket runs over a
+    /// <see cref="BatchingStream"/>, so that the writer loop can send what is queued in one write;
+    /// anything else (HTTP/2 WebSockets) takes the framework's accept.
+    /// </summary>
+    private static async Task<(WebSocket Socket, BatchingStream? Batching)> AcceptAsync(HttpContext http)
+    {
+        var keepAlive = TimeSpan.FromSeconds(30);
+        var upgrade = http.Features.Get<IHttpUpgradeFeature>();
+        string? key = http.Request.Headers.SecWebSocketKey;
+        if (upgrade is not { IsUpgradableRequest: true } || string.IsNullOrEmpty(key))
+        {
+            return (await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = keepAlive }), null);
+        }
+
+        http.Response.Headers.Connection = "Upgrade";
+        http.Response.Headers.Upgrade = "websocket";
+        http.Response.Headers.SecWebSocketAccept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")));
+        http.Features.Get<IHttpRequestTimeoutFeature>()?.DisableTimeout();
+        var stream = new BatchingStream(await upgrade.UpgradeAsync());
+        return (WebSocket.CreateFromStream(stream, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = keepAlive }), stream);
     }
 
     private static async Task ReadLoopAsync(WebSocket socket, DeribitConnection connection, RpcDispatcher dispatcher)
@@ -115,7 +144,9 @@ public static class DeribitWebSocket
 
     private static void Answer(DeribitConnection connection, byte[]? id, RpcOutcome outcome, long usIn, RpcDispatcher dispatcher)
     {
-        var output = new ArrayBufferWriter<byte>(256);
+        // One writer per thread, reused: the answer is copied out into its own array for the queue.
+        var output = answerBuffer ??= new ArrayBufferWriter<byte>(2048);
+        output.ResetWrittenCount();
         long usOut = dispatcher.NowMicros();
         if (outcome.Error is { } error)
         {
@@ -127,18 +158,48 @@ public static class DeribitWebSocket
         }
 
         connection.TrySend(output.WrittenSpan.ToArray());
+        if (output.Capacity > 64 * 1024)
+        {
+            answerBuffer = null; // a rare large answer: do not keep its buffer
+        }
     }
 
-    private static async Task WriteLoopAsync(WebSocket socket, DeribitConnection connection)
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? answerBuffer;
+
+    /// <summary>
+    /// Sends what is queued, in order, each message its own frame. With a <see cref="BatchingStream"/>
+    /// the frames of everything queued at the moment (up to <see cref="BatchingStream.MaxBatchBytes"/>)
+    /// go out in one write: one flush and one wake-up of the transport instead of one per message.
+    /// </summary>
+    private static async Task WriteLoopAsync(WebSocket socket, BatchingStream? batching, DeribitConnection connection)
     {
         var reader = connection.Outbound;
         try
         {
             while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
-                while (reader.TryRead(out byte[]? message))
+                if (batching is null)
                 {
-                    await socket.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
+                    while (reader.TryRead(out byte[]? message))
+                    {
+                        await socket.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
+                    }
+
+                    continue;
+                }
+
+                batching.BeginBatch();
+                try
+                {
+                    while (batching.Buffered < BatchingStream.MaxBatchBytes && reader.TryRead(out byte[]? message))
+                    {
+                        await socket.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
+                    }
+                }
+                finally
+                {
+                    await batching.EndBatchAsync().ConfigureAwait(false);
                 }
             }
         }
