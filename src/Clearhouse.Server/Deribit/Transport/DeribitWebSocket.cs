@@ -28,20 +28,29 @@ public static class DeribitWebSocket
         }
 
         var (socket, batching) = await AcceptAsync(http);
-        using var _ = socket;
+        using var ownedSocket = socket;
         var connection = new DeribitConnection(http.Connection.RemoteIpAddress ?? IPAddress.Loopback);
         connections.Add(connection);
         var writer = Task.Run(() => WriteLoopAsync(socket, batching, connection));
+        var readDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        connection.OnClosed(c =>
+        {
+            if (c.CloseReason is not null)
+            {
+                _ = CloseFromServerAsync(socket, c, writer, readDone.Task);
+            }
+        });
         try
         {
             await ReadLoopAsync(socket, connection, dispatcher);
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
         {
-            // The client went away; nothing to answer.
+            // The client went away (or the server gave up waiting for its close frame); nothing to answer.
         }
         finally
         {
+            readDone.TrySetResult();
             connection.MarkClosed();
             connections.Remove(connection);
             await writer;
@@ -84,7 +93,9 @@ public static class DeribitWebSocket
             do
             {
                 var memory = buffer.GetMemory(4096);
-                received = await socket.ReceiveAsync(memory, connection.Closed);
+                // Not cancelled when the server closes the connection: that would abort the socket
+                // without a close frame. CloseFromServerAsync sends one and waits for the client's.
+                received = await socket.ReceiveAsync(memory, CancellationToken.None);
                 if (received.MessageType == WebSocketMessageType.Close)
                 {
                     return;
@@ -208,6 +219,37 @@ public static class DeribitWebSocket
             connection.Abort("the connection failed while sending");
         }
     }
+
+    /// <summary>
+    /// The server closes the connection (slow consumer, missed heartbeat, revoked key, logout): once
+    /// the writer has sent what was queued, a close frame with the reason (1008) goes out and the
+    /// client has <see cref="CloseGrace"/> to answer it; a client that does not, or whose socket is
+    /// too full to take the close frame, has its connection aborted.
+    /// </summary>
+    private static async Task CloseFromServerAsync(WebSocket socket, DeribitConnection connection, Task writer, Task readDone)
+    {
+        try
+        {
+            if (await Task.WhenAny(writer, Task.Delay(CloseGrace)).ConfigureAwait(false) == writer && socket.State == WebSocketState.Open)
+            {
+                using var timeout = new CancellationTokenSource(CloseGrace);
+                string reason = connection.CloseReason ?? "closed by the server";
+                await socket.CloseOutputAsync(WebSocketCloseStatus.PolicyViolation, reason.Length > 120 ? reason[..120] : reason, timeout.Token).ConfigureAwait(false);
+            }
+
+            if (await Task.WhenAny(readDone, Task.Delay(CloseGrace)).ConfigureAwait(false) != readDone)
+            {
+                socket.Abort();
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
+        {
+            socket.Abort();
+        }
+    }
+
+    /// <summary>How long a server-initiated close waits for the writer, and then for the client's close frame.</summary>
+    private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(2);
 
     private static async Task CloseAsync(WebSocket socket, DeribitConnection connection, ILogger logger)
     {

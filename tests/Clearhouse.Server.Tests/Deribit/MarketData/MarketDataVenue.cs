@@ -80,6 +80,9 @@ public sealed class DeribitSocket : IAsyncDisposable
     /// <summary>Completes when the server closed the connection (or it failed).</summary>
     public Task Closed => reader;
 
+    /// <summary>The close frame the server sent, once <see cref="Closed"/> completed with one (null: the connection dropped without one).</summary>
+    public (WebSocketCloseStatus? Status, string? Description) CloseFrame => (socket.CloseStatus, socket.CloseStatusDescription);
+
     public static async Task<DeribitSocket> ConnectAsync(Uri server, bool read = true)
     {
         var socket = new ClientWebSocket();

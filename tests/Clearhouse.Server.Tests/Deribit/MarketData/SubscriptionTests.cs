@@ -217,8 +217,10 @@ public sealed class SubscriptionTests(MarketDataVenue venue) : IClassFixture<Mar
         var plain = await ws.NextAsync(m => m.TryGetProperty("method", out var method) && method.GetString() == "heartbeat");
         Assert.Equal("heartbeat", plain.GetProperty("params").GetProperty("type").GetString());
 
-        // Silence after a test request: the server closes the connection.
+        // Silence after a test request: the server closes the connection, with a close frame that says why.
         await ws.Closed.WaitAsync(TimeSpan.FromSeconds(15));
+        Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.PolicyViolation, ws.CloseFrame.Status);
+        Assert.Contains("heartbeat", ws.CloseFrame.Description);
     }
 
     [Fact]
