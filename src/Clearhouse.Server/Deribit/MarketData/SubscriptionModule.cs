@@ -59,6 +59,14 @@ public sealed class SubscriptionModule(IEnumerable<IChannelProvider> providers, 
             throw RpcError.InvalidParams("channels", $"A connection may hold at most {MaxSubscriptionsPerConnection} subscriptions; this one holds {connection.Subscriptions.Count}.").ToException();
         }
 
+        // A private subscription made with an access_token parameter on a connection that never
+        // called public/auth binds the connection to that caller: notifications are for the
+        // connection, so they need to know whose they are (Deribit's auth is per connection too).
+        if (principal is not null && connection.Principal is null)
+        {
+            connection.Principal = principal;
+        }
+
         connection.Subscribe(distinct);
         foreach (string channel in distinct)
         {
