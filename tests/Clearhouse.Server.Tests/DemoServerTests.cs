@@ -66,20 +66,29 @@ public sealed class DemoServerTests(DemoServer fixture) : IClassFixture<DemoServ
         Assert.True(names.Count >= 2 * (1 + ScheduledExpiries + 10), $"{names.Count} instruments");
         foreach (string name in names)
         {
+            // The book that passed is the one checked below: a second read could catch the maker
+            // between cancelling and re-placing a level (or a taker having just taken it).
+            System.Text.Json.JsonElement levels = default;
+            bool asksOnly = false;
             bool quoted = await RunningServer.EventuallyAsync(
                 async () =>
                 {
-                    var book = await Server.GetOkAsync($"/api/book/{name}?depth=2");
-                    return book.GetProperty("asks").GetArrayLength() == 2 && (book.GetProperty("bids").GetArrayLength() == 2 || await AsksOnlyAsync(name));
+                    levels = await Server.GetOkAsync($"/api/book/{name}?depth=2");
+                    if (levels.GetProperty("asks").GetArrayLength() != 2)
+                    {
+                        return false;
+                    }
+
+                    asksOnly = levels.GetProperty("bids").GetArrayLength() != 2 && await AsksOnlyAsync(name);
+                    return levels.GetProperty("bids").GetArrayLength() == 2 || asksOnly;
                 },
                 Patience);
             Assert.True(quoted, $"{name} had no two levels on each side within {Patience}");
-            if (await AsksOnlyAsync(name))
+            if (asksOnly)
             {
                 continue;
             }
 
-            var levels = await Server.GetOkAsync($"/api/book/{name}?depth=2");
             decimal bestBid = Dec(levels.GetProperty("bids")[0][0]);
             decimal bestAsk = Dec(levels.GetProperty("asks")[0][0]);
             Assert.True(bestBid < bestAsk, $"{name}: bid {bestBid} ≥ ask {bestAsk}");
