@@ -6,10 +6,20 @@ namespace Clearhouse.Server.Sequencing;
 /// Answers waiting for the journal: the engine thread adds each applied command's completion and
 /// result in sequence order, and <see cref="Release"/> — called by the journal's flusher thread
 /// from <c>OnDurable</c> once a batch is fsynced — completes, in order, every one whose sequence is
-/// now durable. One queue for all commands, no task or callback per command. The answers released
-/// together are completed by one thread-pool work item, in order (their completions run
-/// continuations synchronously, on that work item), so neither the flusher nor the engine thread
-/// runs request code, and a batch of N answers costs one thread-pool hop instead of N.
+/// now durable. One queue for all commands, no task or callback per command.
+/// <para>
+/// The flusher completes the answers it released itself, in order, as one <see cref="AnswerBatch"/>:
+/// their continuations run synchronously on it (the request handlers' code after the command, the
+/// answer's serialization), and a WebSocket connection writes all its answers of the batch to the
+/// socket in one write at the end. Every hand-off to another thread costs a wake-up (on the 2-core
+/// VM, some 30 µs of CPU each, docs/benchmarks.md), and this path used to take two per batch: a
+/// thread-pool work item, then the connection's writer loop. The price is that the next fsync
+/// starts after the batch's answers are out (a few µs per answer), which group commit absorbs:
+/// what arrives meanwhile joins the next batch. Handlers must therefore not block after their
+/// command completes (none does: everything after <c>SubmitAsync</c> is computing and queuing).
+/// An answer released on the engine thread (<see cref="Add"/> of a sequence already durable) is
+/// completed on the thread pool instead: the engine thread never runs request code.
+/// </para>
 /// </summary>
 internal sealed class DurableAcknowledgements
 {
@@ -46,7 +56,10 @@ internal sealed class DurableAcknowledgements
             }
         }
 
-        Complete(batch, count);
+        if (batch is not null)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static state => Complete(state.batch, state.count), (batch, count), preferLocal: false);
+        }
     }
 
     /// <summary>Completes every queued answer with a sequence at or below <paramref name="durableSequence"/>, oldest first.</summary>
@@ -64,7 +77,10 @@ internal sealed class DurableAcknowledgements
             count = TakeReleasedLocked(out batch);
         }
 
-        Complete(batch, count);
+        if (batch is not null)
+        {
+            Complete(batch, count);
+        }
     }
 
     private int TakeReleasedLocked(out Pending[]? batch)
@@ -89,25 +105,22 @@ internal sealed class DurableAcknowledgements
         return count;
     }
 
-    /// <summary>Hands the released answers to the thread pool as one work item that completes them in order.</summary>
-    private static void Complete(Pending[]? batch, int count)
+    /// <summary>Completes the released answers in order, as one answer batch, on this thread.</summary>
+    private static void Complete(Pending[] batch, int count) => AnswerBatch.Run(static state =>
     {
-        if (batch is null)
+        var (items, n) = state;
+        try
         {
-            return;
-        }
-
-        ThreadPool.UnsafeQueueUserWorkItem(static state =>
-        {
-            var (items, n) = state;
             for (int i = 0; i < n; i++)
             {
                 items[i].Completion.TrySetResult(items[i].Result);
             }
-
+        }
+        finally
+        {
             ArrayPool<Pending>.Shared.Return(items, clearArray: true);
-        }, (batch, count), preferLocal: false);
-    }
+        }
+    }, (batch, count));
 
     private readonly record struct Pending(long Sequence, TaskCompletionSource<CommandResult> Completion, CommandResult Result);
 }

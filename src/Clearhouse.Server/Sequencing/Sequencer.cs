@@ -493,8 +493,9 @@ public sealed class Sequencer : IHostedService, IDisposable
 
     private sealed class CommandItem(Command command, bool durable) : WorkItem
     {
-        // With the journal, DurableAcknowledgements completes it from a thread-pool work item (never
-        // on the engine or flusher thread), so its continuations may run there synchronously.
+        // With the journal, DurableAcknowledgements completes it on the journal's flusher thread (or,
+        // rarely, a thread-pool work item; never the engine thread), and its continuations run there
+        // synchronously: that saves a thread hand-off per batch of answers.
         public TaskCompletionSource<CommandResult> Completion { get; } = new(durable ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
 
         public override void Execute(Sequencer sequencer)

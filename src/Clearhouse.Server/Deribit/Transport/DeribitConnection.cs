@@ -2,17 +2,26 @@ using System.Net;
 using System.Net.WebSockets;
 using System.Threading.Channels;
 using Clearhouse.Server.Deribit.Auth;
+using Clearhouse.Server.Sequencing;
 
 namespace Clearhouse.Server.Deribit.Transport;
 
 /// <summary>
 /// One WebSocket client: who it authenticated as (auth applies to the whole connection, as on
 /// Deribit), what it subscribed to, and its outbound queue. Everything sent to the client — answers
-/// and notifications — goes through <see cref="TrySend"/> into a bounded queue that one writer loop
-/// drains; a client that does not read fast enough fills it and is cut off (closed with 1008),
-/// so a slow consumer can never hold up the engine or other clients.
+/// and notifications — goes through <see cref="TrySend"/> into a bounded queue; a client that does
+/// not read fast enough fills it and is cut off (closed with 1008), so a slow consumer can never
+/// hold up the engine or other clients.
+/// <para>
+/// There is no writer thread: the thread that queues a message writes the queue out itself when no
+/// write is in progress (one writer at a time; a write that must wait for the socket continues
+/// asynchronously and later messages queue behind it). Answers the journal releases together are
+/// completed inside an <see cref="AnswerBatch"/>, and the connection writes them out once, at the
+/// end of the batch, in one transport write. This saves the two thread wake-ups per batch that a
+/// writer loop costs (measured in docs/benchmarks.md).
+/// </para>
 /// </summary>
-public sealed class DeribitConnection
+public sealed class DeribitConnection : IBatchedOutput
 {
     /// <summary>
     /// Messages that may wait for a slow client before it is cut off: about 0.65 s of answers at
@@ -35,6 +44,9 @@ public sealed class DeribitConnection
     private readonly Lock gate = new();
     private readonly HashSet<string> subscriptions = new(StringComparer.Ordinal);
     private readonly List<Action<DeribitConnection>> onClosed = [];
+    private readonly TaskCompletionSource drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Func<ChannelReader<byte[]>, ValueTask>? writeQueued;
+    private int writing;
     private int closing;
     private long requestsReceived;
 
@@ -65,16 +77,88 @@ public sealed class DeribitConnection
     /// <summary>Counts one request from the client. Only the connection's read loop calls it, so a plain store suffices (no locked increment on the order path).</summary>
     internal void CountRequest() => Volatile.Write(ref requestsReceived, requestsReceived + 1);
 
-    /// <summary>Queues a message; false when the queue is full (the client is then cut off) or the connection closed.</summary>
+    /// <summary>Queues a message and sees that it is written; false when the queue is full (the client is then cut off) or the connection closed.</summary>
     public bool TrySend(byte[] message)
     {
         if (outbound.Writer.TryWrite(message))
         {
+            if (!AnswerBatch.TryDefer(this))
+            {
+                WriteOut();
+            }
+
             return true;
         }
 
-        Abort("slow consumer: the client did not read its messages fast enough");
+        if (!IsClosed)
+        {
+            Abort("slow consumer: the client did not read its messages fast enough");
+        }
+
         return false;
+    }
+
+    /// <summary>
+    /// Completes once everything queued before the connection closed has been written (or writing
+    /// failed): what a server-initiated close waits for before its close frame.
+    /// </summary>
+    internal Task Drained => drained.Task;
+
+    /// <summary>
+    /// Attaches the transport: <paramref name="write"/> writes out what is queued (as much as it
+    /// likes of it; it is called again while more is queued), never by two threads at once.
+    /// Without a transport (tests) messages stay queued in <see cref="Outbound"/>.
+    /// </summary>
+    internal void AttachWriter(Func<ChannelReader<byte[]>, ValueTask> write)
+    {
+        writeQueued = write;
+        WriteOut();
+    }
+
+    void IBatchedOutput.Flush() => WriteOut();
+
+    /// <summary>Writes the queue out on this thread unless a write is in progress (whose writer then takes what was queued meanwhile).</summary>
+    private void WriteOut()
+    {
+        if (writeQueued is not null && Interlocked.CompareExchange(ref writing, 1, 0) == 0)
+        {
+            _ = WriteOutAsync(writeQueued);
+        }
+    }
+
+    private async Task WriteOutAsync(Func<ChannelReader<byte[]>, ValueTask> write)
+    {
+        var reader = outbound.Reader;
+        try
+        {
+            while (true)
+            {
+                while (reader.TryPeek(out _))
+                {
+                    await write(reader).ConfigureAwait(false);
+                }
+
+                // Release, then look again: a message queued after the last look but before the
+                // release found the write in progress and left it to this writer (the exchange is a
+                // full fence, so one of the two sees the other).
+                Interlocked.Exchange(ref writing, 0);
+                if (reader.Completion.IsCompleted)
+                {
+                    drained.TrySetResult();
+                    return;
+                }
+
+                if (!reader.TryPeek(out _) || Interlocked.CompareExchange(ref writing, 1, 0) != 0)
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is System.Net.WebSockets.WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
+        {
+            Abort("the connection failed while sending");
+            drained.TrySetResult();
+        }
     }
 
     /// <summary>Sends one subscription notification for <paramref name="channel"/> (serialized here, on the caller's thread).</summary>
@@ -174,6 +258,7 @@ public sealed class DeribitConnection
         }
 
         outbound.Writer.TryComplete();
+        WriteOut(); // writes what is left, then completes Drained (or the writer in progress does)
         closed.Cancel();
         Action<DeribitConnection>[] callbacks;
         lock (gate)

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.WebSockets;
 using System.Security.Cryptography;
 using System.Text;
+using System.Threading.Channels;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Timeouts;
 using Clearhouse.Server.Deribit.Rpc;
@@ -12,8 +13,8 @@ namespace Clearhouse.Server.Deribit.Transport;
 /// <summary>
 /// <c>/ws/api/v2</c>: JSON-RPC over WebSocket. One loop reads requests and dispatches each at once
 /// (a client may pipeline: it need not wait for an answer before sending the next request); answers
-/// go back as they complete, through the connection's outbound queue, which one loop writes to the
-/// socket. Because a handler submits to the engine before its first await, requests of one
+/// go back as they complete, through the connection's outbound queue, which the thread that queued
+/// them writes to the socket (<see cref="DeribitConnection"/>). Because a handler submits to the engine before its first await, requests of one
 /// connection reach the engine in the order they were sent.
 /// </summary>
 public static class DeribitWebSocket
@@ -31,7 +32,8 @@ public static class DeribitWebSocket
         using var ownedSocket = socket;
         var connection = new DeribitConnection(http.Connection.RemoteIpAddress ?? IPAddress.Loopback);
         connections.Add(connection);
-        var writer = Task.Run(() => WriteLoopAsync(socket, batching, connection));
+        connection.AttachWriter(reader => WriteQueuedAsync(socket, batching, reader));
+        var writer = connection.Drained;
         var readDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         connection.OnClosed(c =>
         {
@@ -179,44 +181,34 @@ public static class DeribitWebSocket
     private static ArrayBufferWriter<byte>? answerBuffer;
 
     /// <summary>
-    /// Sends what is queued, in order, each message its own frame. With a <see cref="BatchingStream"/>
-    /// the frames of everything queued at the moment (up to <see cref="BatchingStream.MaxBatchBytes"/>)
-    /// go out in one write: one flush and one wake-up of the transport instead of one per message.
+    /// Writes what is queued, in order, each message its own frame (the connection calls it, one
+    /// caller at a time, from whichever thread queued a message while no write was in progress).
+    /// With a <see cref="BatchingStream"/> the frames of everything queued at the moment (up to
+    /// <see cref="BatchingStream.MaxBatchBytes"/>) go out in one transport write and one flush.
     /// </summary>
-    private static async Task WriteLoopAsync(WebSocket socket, BatchingStream? batching, DeribitConnection connection)
+    private static async ValueTask WriteQueuedAsync(WebSocket socket, BatchingStream? batching, ChannelReader<byte[]> reader)
     {
-        var reader = connection.Outbound;
+        if (batching is null)
+        {
+            while (reader.TryRead(out byte[]? message))
+            {
+                await socket.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        batching.BeginBatch();
         try
         {
-            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            while (batching.Buffered < BatchingStream.MaxBatchBytes && reader.TryRead(out byte[]? message))
             {
-                if (batching is null)
-                {
-                    while (reader.TryRead(out byte[]? message))
-                    {
-                        await socket.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
-                    }
-
-                    continue;
-                }
-
-                batching.BeginBatch();
-                try
-                {
-                    while (batching.Buffered < BatchingStream.MaxBatchBytes && reader.TryRead(out byte[]? message))
-                    {
-                        await socket.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
-                    }
-                }
-                finally
-                {
-                    await batching.EndBatchAsync().ConfigureAwait(false);
-                }
+                await socket.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
             }
         }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
+        finally
         {
-            connection.Abort("the connection failed while sending");
+            await batching.EndBatchAsync().ConfigureAwait(false);
         }
     }
 

@@ -1,0 +1,70 @@
+namespace Clearhouse.Server.Sequencing;
+
+/// <summary>Output that buffers what it is given during an <see cref="AnswerBatch"/> and writes it out at the end.</summary>
+public interface IBatchedOutput
+{
+    /// <summary>Writes out what was buffered during the batch (called once per batch, on the batch's thread).</summary>
+    void Flush();
+}
+
+/// <summary>
+/// The answers one journal fsync makes durable are completed together, on one thread, inside an
+/// answer batch (<see cref="DurableAcknowledgements"/>). Code that runs in their continuations and
+/// writes to a client (a WebSocket connection's answers) can <see cref="TryDefer"/> its write to the
+/// end of the batch, so that a client with twenty answers in the batch gets one socket write, not
+/// twenty. Outside a batch <see cref="TryDefer"/> returns false and the caller writes at once.
+/// </summary>
+public static class AnswerBatch
+{
+    [ThreadStatic]
+    private static List<IBatchedOutput>? deferred;
+
+    [ThreadStatic]
+    private static HashSet<IBatchedOutput>? deferredSet;
+
+    [ThreadStatic]
+    private static bool open;
+
+    /// <summary>Inside a batch: remembers <paramref name="output"/> and returns true (its Flush runs at the end). Outside: false.</summary>
+    public static bool TryDefer(IBatchedOutput output)
+    {
+        if (!open)
+        {
+            return false;
+        }
+
+        var set = deferredSet ??= new HashSet<IBatchedOutput>(ReferenceEqualityComparer.Instance);
+        if (set.Add(output))
+        {
+            (deferred ??= new List<IBatchedOutput>(4)).Add(output);
+        }
+
+        return true;
+    }
+
+    /// <summary>Runs <paramref name="body"/> as a batch on this thread, then flushes every output that deferred during it.</summary>
+    internal static void Run<TState>(Action<TState> body, TState state)
+    {
+        open = true;
+        try
+        {
+            body(state);
+        }
+        finally
+        {
+            open = false;
+            if (deferred is { Count: > 0 } list)
+            {
+                // Flushes may complete further answers synchronously only outside the batch (open is
+                // false now), so the list does not change under this loop.
+                foreach (var output in list)
+                {
+                    output.Flush();
+                }
+
+                list.Clear();
+                deferredSet!.Clear();
+            }
+        }
+    }
+}
