@@ -7,6 +7,7 @@ using Clearhouse.Server.Genesis;
 using Clearhouse.Server.Hosting;
 using Clearhouse.Server.Operations;
 using Clearhouse.Server.Sequencing;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Prometheus;
 
 namespace Clearhouse.Server;
@@ -37,6 +38,15 @@ public static class ClearhouseServer
         var options = ServerOptions.From(builder.Configuration);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(TimeProvider.System);
+        if (options.InlineSocketIo)
+        {
+            // Both halves (Kestrel's doc for the option asks for the second): Kestrel runs request
+            // code where the socket completes, and the runtime completes socket operations on its
+            // epoll thread rather than the thread pool. The runtime reads the variable once, when the
+            // first socket is made (none has been yet); it applies to the whole process.
+            builder.Services.Configure<SocketTransportOptions>(socket => socket.UnsafePreferInlineScheduling = true);
+            Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
+        }
 
         // 2. Recovery: the engine from the newest snapshot plus the journal after it (or fresh), the
         // open journal and block log. It runs as soon as the app is built (below), before anything

@@ -75,6 +75,17 @@ public sealed record ServerOptions
     /// </summary>
     public int AuthTimestampWindowSeconds { get; init; } = 60;
 
+    /// <summary>
+    /// Run request code on the socket threads (Kestrel's <c>UnsafePreferInlineScheduling</c>):
+    /// a request is read, parsed and dispatched on the thread that received it, and an answer is
+    /// sent on the thread that wrote it, instead of each step being handed to the thread pool.
+    /// That saves about three thread wake-ups per order on the WebSocket API (docs/benchmarks.md).
+    /// The cost: a request that blocks holds up every connection's I/O meanwhile; the only one
+    /// that does is a signed REST request (its nonce is fsynced, some 0.2 ms). Key
+    /// <c>InlineSocketIo</c>; default false.
+    /// </summary>
+    public bool InlineSocketIo { get; init; }
+
     /// <summary>Lifetime of an access token from <c>public/auth</c>. Key <c>AccessTokenSeconds</c>; default 900.</summary>
     public int AccessTokenSeconds { get; init; } = 900;
 
@@ -115,6 +126,11 @@ public sealed record ServerOptions
         if (configuration["Demo"] is { } demo)
         {
             options = options with { Demo = Bool("--demo", demo) };
+        }
+
+        if (configuration["InlineSocketIo"] is { } inline)
+        {
+            options = options with { InlineSocketIo = Bool("--InlineSocketIo", inline) };
         }
 
         if (configuration["DemoTickMillis"] is { } tick)

@@ -39,6 +39,28 @@ public sealed class DurableAcknowledgementsTests
     }
 
     [Fact]
+    public async Task A_large_batch_is_completed_on_another_thread_so_the_flusher_can_fsync_the_next()
+    {
+        var acknowledgements = new DurableAcknowledgements();
+        int count = DurableAcknowledgements.InlineBatchLimit + 1;
+        var threads = new int[count];
+        var continuations = new List<Task>();
+        for (int i = 0; i < count; i++)
+        {
+            int index = i;
+            var completion = new TaskCompletionSource<CommandResult>();
+            continuations.Add(completion.Task.ContinueWith(_ => threads[index] = Environment.CurrentManagedThreadId, TaskContinuationOptions.ExecuteSynchronously));
+            acknowledgements.Add(i + 1, completion, Result(i + 1));
+        }
+
+        acknowledgements.Release(count);
+
+        await Task.WhenAll(continuations).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.DoesNotContain(Environment.CurrentManagedThreadId, threads);
+        Assert.Single(threads.Distinct()); // one work item answers the whole batch
+    }
+
+    [Fact]
     public async Task An_answer_already_durable_when_queued_completes_on_another_thread()
     {
         var acknowledgements = new DurableAcknowledgements();

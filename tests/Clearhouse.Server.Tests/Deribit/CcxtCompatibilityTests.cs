@@ -13,8 +13,11 @@ namespace Clearhouse.Server.Tests.Deribit;
 /// </summary>
 public sealed partial class CcxtCompatibilityTests(ITestOutputHelper output)
 {
-    [Fact]
-    public async Task Ccxt_trades_against_the_demo_venue()
+    /// <param name="inlineSocketIo">The server's <c>--InlineSocketIo</c>: request code on the socket threads (docs/operations.md) must serve the same.</param>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Ccxt_trades_against_the_demo_venue(bool inlineSocketIo)
     {
         string ccxtDirectory = CcxtDirectory();
         await EnsureNodeModulesAsync(ccxtDirectory);
@@ -22,7 +25,7 @@ public sealed partial class CcxtCompatibilityTests(ITestOutputHelper output)
         string data = TemporaryDirectory.Create("ccxt");
         try
         {
-            await using var server = await ServerProcess.StartAsync(data, TimeSpan.FromSeconds(60), "--demo", "true", "--DemoTickMillis", "200");
+            await using var server = await ServerProcess.StartAsync(data, TimeSpan.FromSeconds(60), "--demo", "true", "--DemoTickMillis", "200", "--InlineSocketIo", inlineSocketIo ? "true" : "false");
             var (clientId, clientSecret) = await DemoKeyAsync(server);
 
             var (exitCode, text) = await RunAsync("node", ccxtDirectory, TimeSpan.FromMinutes(3), ["ccxt-e2e.mjs"], new()
