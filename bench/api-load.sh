@@ -29,7 +29,7 @@ client_secret=$(echo "$key" | sed -E 's/.*"clientSecret":"([^"]+)".*/\1/')
 
 cpu() { awk '{ print $14 + $15 }' "/proc/$server/stat"; }
 before=$(cpu)
-DOTNET_gcServer=0 dotnet bench/Clearhouse.Benchmarks/bin/Release/net10.0/Clearhouse.Benchmarks.dll api-load \
+DOTNET_gcServer=0 ${CLIENT_ENV:-} dotnet bench/Clearhouse.Benchmarks/bin/Release/net10.0/Clearhouse.Benchmarks.dll api-load \
   --url "http://127.0.0.1:$port" --client-id "$client_id" --client-secret "$client_secret" --server-pid "$server" "$@"
 status=$?
 echo "server CPU during the run (warm-up included): $(( ($(cpu) - before) * 10 )) ms (user + system)"

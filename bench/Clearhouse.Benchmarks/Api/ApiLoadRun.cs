@@ -3,7 +3,6 @@ using System.Buffers.Text;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
-using System.Net.WebSockets;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
@@ -35,9 +34,15 @@ public static partial class ApiLoadRun
         var options = Options.Parse(args);
         try
         {
-            return RunAsync(options).GetAwaiter().GetResult();
+            using var connection = ClientConnection.Open(options.WebSocket);
+            Authenticate(connection, options);
+
+            Console.WriteLine($"warm-up: {options.WarmupSeconds} s at {options.Rate:N0}/s");
+            Drive(connection, options, options.WarmupSeconds, firstId: 1_000_000_000L, report: false);
+            Console.WriteLine($"measured: {options.Seconds} s at {options.Rate:N0}/s, open loop");
+            return Drive(connection, options, options.Seconds, firstId: 2_000_000_000L, report: true);
         }
-        catch (Exception ex) when (ex is IOException or System.Net.WebSockets.WebSocketException or System.Net.Sockets.SocketException)
+        catch (Exception ex) when (ex is IOException or SocketException or ClosedByServerException)
         {
             // The server closes a client whose answers pile up past its outbound queue (docs/api.md): at
             // this rate the client, or the machine, did not keep up. A failed run, not a crash.
@@ -71,159 +76,131 @@ public static partial class ApiLoadRun
         }
     }
 
-    private static async Task<int> RunAsync(Options options)
-    {
-        var (socket, batching) = await ConnectAsync(options.WebSocket);
-        using var _ = socket;
-        await AuthenticateAsync(socket, options);
-
-        Console.WriteLine($"warm-up: {options.WarmupSeconds} s at {options.Rate:N0}/s");
-        await DriveAsync(socket, batching, options, options.WarmupSeconds, firstId: 1_000_000_000L, report: false);
-        Console.WriteLine($"measured: {options.Seconds} s at {options.Rate:N0}/s, open loop");
-        return await DriveAsync(socket, batching, options, options.Seconds, firstId: 2_000_000_000L, report: true);
-    }
-
     /// <summary>
-    /// Opens the WebSocket over a plain TCP connection (HTTP/1.1 upgrade handshake written here), so
-    /// that the sender can put several frames in one socket write through <see cref="SendBatchingStream"/>.
+    /// The client's end of the WebSocket, on a plain blocking TCP socket with the frames written and
+    /// read here (RFC 6455; the HTTP/1.1 upgrade handshake too). Nothing is asynchronous: the sender
+    /// writes every order due in one <c>send</c> from its own thread, and the receiver blocks in
+    /// <c>recv</c> on its own. A socket used asynchronously even once goes through the runtime's
+    /// epoll thread and a thread-pool hop for every read, two wake-ups where one will do: on the
+    /// benchmark's 2-core VM the client shares the cores with the server, so every wake-up it saves
+    /// is the server's (measured: docs/benchmarks.md).
     /// </summary>
-    private static async Task<(WebSocket Socket, SendBatchingStream Batching)> ConnectAsync(Uri uri)
+    private sealed class ClientConnection : IDisposable
     {
-        var tcp = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        await tcp.ConnectAsync(uri.Host, uri.Port);
-        var stream = new NetworkStream(tcp, ownsSocket: true);
-        string key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
-        string request = $"GET {uri.PathAndQuery} HTTP/1.1\r\nHost: {uri.Host}:{uri.Port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n";
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(request));
+        private readonly Socket socket;
+        private readonly NetworkStream stream;
+        private byte[] sendBuffer = new byte[64 * 1024];
+        private int sendLength;
+        private uint maskState = (uint)RandomNumberGenerator.GetInt32(1, int.MaxValue);
 
-        // The response head, a byte at a time so that nothing after it is consumed.
-        var head = new List<byte>(256);
-        var one = new byte[1];
-        while (head.Count < 4 || head[^4] != '\r' || head[^3] != '\n' || head[^2] != '\r' || head[^1] != '\n')
+        private ClientConnection(Socket socket)
         {
-            if (await stream.ReadAsync(one) == 0 || head.Count > 16 * 1024)
+            this.socket = socket;
+            stream = new NetworkStream(socket, ownsSocket: true);
+            Frames = new FrameReader(stream);
+        }
+
+        /// <summary>The server's frames, read straight from the connection.</summary>
+        public FrameReader Frames { get; }
+
+        public static ClientConnection Open(Uri uri)
+        {
+            var tcp = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            tcp.Connect(uri.Host, uri.Port);
+            var connection = new ClientConnection(tcp);
+            connection.Handshake(uri);
+            return connection;
+        }
+
+        /// <summary>Adds one text frame, masked as a client's must be (RFC 6455 §5.3), to what <see cref="Flush"/> sends.</summary>
+        public void Queue(ReadOnlySpan<byte> payload)
+        {
+            int needed = sendLength + payload.Length + 14;
+            if (needed > sendBuffer.Length)
             {
-                throw new InvalidOperationException("The server closed the connection during the WebSocket handshake.");
+                Array.Resize(ref sendBuffer, Math.Max(sendBuffer.Length * 2, needed));
             }
 
-            head.Add(one[0]);
+            var frame = sendBuffer.AsSpan(sendLength);
+            frame[0] = 0x81; // FIN, text
+            int header;
+            if (payload.Length < 126)
+            {
+                frame[1] = (byte)(0x80 | payload.Length);
+                header = 2;
+            }
+            else if (payload.Length <= ushort.MaxValue)
+            {
+                frame[1] = 0x80 | 126;
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(frame[2..], (ushort)payload.Length);
+                header = 4;
+            }
+            else
+            {
+                frame[1] = 0x80 | 127;
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(frame[2..], (ulong)payload.Length);
+                header = 10;
+            }
+
+            // xorshift32: a fresh masking key per frame, cheaply (the key only keeps proxies from
+            // reading the frames as something else; nothing here relies on its secrecy).
+            maskState ^= maskState << 13;
+            maskState ^= maskState >> 17;
+            maskState ^= maskState << 5;
+            Span<byte> mask = stackalloc byte[4];
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(mask, maskState);
+            mask.CopyTo(frame[header..]);
+            var body = frame.Slice(header + 4, payload.Length);
+            for (int i = 0; i < payload.Length; i++)
+            {
+                body[i] = (byte)(payload[i] ^ mask[i & 3]);
+            }
+
+            sendLength += header + 4 + payload.Length;
         }
 
-        string response = Encoding.ASCII.GetString(head.ToArray());
-        string accept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")));
-        if (!response.StartsWith("HTTP/1.1 101", StringComparison.Ordinal) || !response.Contains(accept, StringComparison.Ordinal))
+        /// <summary>Sends every queued frame with one write.</summary>
+        public void Flush()
         {
-            throw new InvalidOperationException("The WebSocket handshake failed: " + response);
+            if (sendLength > 0)
+            {
+                stream.Write(sendBuffer, 0, sendLength);
+                sendLength = 0;
+            }
         }
 
-        var batching = new SendBatchingStream(stream);
-        return (WebSocket.CreateFromStream(batching, new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = TimeSpan.Zero }), batching);
+        public void Dispose() => stream.Dispose();
+
+        private void Handshake(Uri uri)
+        {
+            string key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
+            string request = $"GET {uri.PathAndQuery} HTTP/1.1\r\nHost: {uri.Host}:{uri.Port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n";
+            stream.Write(Encoding.ASCII.GetBytes(request));
+
+            // The response head, a byte at a time so that nothing after it is consumed.
+            var head = new List<byte>(256);
+            var one = new byte[1];
+            while (head.Count < 4 || head[^4] != '\r' || head[^3] != '\n' || head[^2] != '\r' || head[^1] != '\n')
+            {
+                if (stream.Read(one) == 0 || head.Count > 16 * 1024)
+                {
+                    throw new ClosedByServerException("The server closed the connection during the WebSocket handshake.");
+                }
+
+                head.Add(one[0]);
+            }
+
+            string response = Encoding.ASCII.GetString(head.ToArray());
+            string accept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")));
+            if (!response.StartsWith("HTTP/1.1 101", StringComparison.Ordinal) || !response.Contains(accept, StringComparison.Ordinal))
+            {
+                throw new InvalidOperationException("The WebSocket handshake failed: " + response);
+            }
+        }
     }
 
-    /// <summary>
-    /// Under the client's WebSocket: between <see cref="BeginBatch"/> and <see cref="EndBatchAsync"/>
-    /// the frames it writes are gathered and then written to the socket at once; other writes
-    /// (the handshake's auth, pongs) go straight through. Reads pass through.
-    /// </summary>
-    private sealed class SendBatchingStream(Stream inner) : Stream
-    {
-        /// <summary>The server's frames read straight from the connection (after the handshake and the auth answer).</summary>
-        public FrameReader Frames { get; } = new(inner);
-
-        private readonly SemaphoreSlim gate = new(1, 1);
-        private byte[] buffer = new byte[64 * 1024];
-        private int buffered;
-        private volatile bool batching;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
-        public void BeginBatch() => batching = true;
-
-        public async ValueTask EndBatchAsync()
-        {
-            await gate.WaitAsync();
-            try
-            {
-                batching = false;
-                if (buffered > 0)
-                {
-                    int count = buffered;
-                    buffered = 0;
-                    await inner.WriteAsync(buffer.AsMemory(0, count));
-                }
-            }
-            finally
-            {
-                gate.Release();
-            }
-        }
-
-        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default)
-        {
-            await gate.WaitAsync(cancellationToken);
-            try
-            {
-                if (!batching)
-                {
-                    await inner.WriteAsync(source, cancellationToken);
-                    return;
-                }
-
-                if (buffered + source.Length > buffer.Length)
-                {
-                    Array.Resize(ref buffer, Math.Max(buffer.Length * 2, buffered + source.Length));
-                }
-
-                source.Span.CopyTo(buffer.AsSpan(buffered));
-                buffered += source.Length;
-            }
-            finally
-            {
-                gate.Release();
-            }
-        }
-
-        public override Task WriteAsync(byte[] source, int offset, int count, CancellationToken cancellationToken) => WriteAsync(source.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Write(byte[] source, int offset, int count) => WriteAsync(source.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-        public override ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken = default) => inner.ReadAsync(destination, cancellationToken);
-
-        public override Task<int> ReadAsync(byte[] destination, int offset, int count, CancellationToken cancellationToken) => inner.ReadAsync(destination, offset, count, cancellationToken);
-
-        public override int Read(byte[] destination, int offset, int count) => inner.Read(destination, offset, count);
-
-        public override void Flush() => inner.Flush();
-
-        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-                gate.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
-    }
+    /// <summary>The server closed the WebSocket or the connection.</summary>
+    private sealed class ClosedByServerException(string message) : Exception(message);
 
     /// <summary>
     /// Reads the server's WebSocket frames (unmasked, RFC 6455) straight from the connection, many
@@ -301,7 +278,7 @@ public static partial class ApiLoadRun
                 int opcode = first & 0x0F;
                 if (opcode == 8)
                 {
-                    throw new InvalidOperationException("The server closed the WebSocket: " + Encoding.UTF8.GetString(Buffer, offset + 2, Math.Max(0, length - 2)));
+                    throw new ClosedByServerException("The server closed the WebSocket: " + Encoding.UTF8.GetString(Buffer, offset + 2, Math.Max(0, length - 2)));
                 }
 
                 if (opcode is 1 or 2)
@@ -311,8 +288,8 @@ public static partial class ApiLoadRun
             }
         }
 
-        /// <summary>Reads more from the connection (compacting what is left of a partial frame to the front).</summary>
-        public async ValueTask FillAsync()
+        /// <summary>Blocks until more arrives from the connection (compacting what is left of a partial frame to the front).</summary>
+        public void Fill()
         {
             if (start > 0)
             {
@@ -321,17 +298,17 @@ public static partial class ApiLoadRun
                 start = 0;
             }
 
-            int read = await stream.ReadAsync(Buffer.AsMemory(end));
+            int read = stream.Read(Buffer.AsSpan(end));
             if (read == 0)
             {
-                throw new InvalidOperationException("The server closed the connection.");
+                throw new ClosedByServerException("The server closed the connection.");
             }
 
             end += read;
         }
     }
 
-    private static async Task AuthenticateAsync(WebSocket socket, Options options)
+    private static void Authenticate(ClientConnection connection, Options options)
     {
         string auth = JsonSerializer.Serialize(new
         {
@@ -340,18 +317,25 @@ public static partial class ApiLoadRun
             method = "public/auth",
             @params = new { grant_type = "client_credentials", client_id = options.ClientId, client_secret = options.ClientSecret },
         });
-        await socket.SendAsync(Encoding.UTF8.GetBytes(auth), WebSocketMessageType.Text, true, CancellationToken.None);
-        var buffer = new byte[64 * 1024];
-        var received = await socket.ReceiveAsync(buffer, CancellationToken.None);
-        using var answer = JsonDocument.Parse(buffer.AsMemory(0, received.Count));
+        connection.Queue(Encoding.UTF8.GetBytes(auth));
+        connection.Flush();
+        var frames = connection.Frames;
+        int offset;
+        int length;
+        while (!frames.TryNext(out offset, out length))
+        {
+            frames.Fill();
+        }
+
+        using var answer = JsonDocument.Parse(frames.Buffer.AsMemory(offset, length));
         if (!answer.RootElement.TryGetProperty("result", out _))
         {
-            throw new InvalidOperationException("public/auth failed: " + Encoding.UTF8.GetString(buffer, 0, received.Count));
+            throw new InvalidOperationException("public/auth failed: " + Encoding.UTF8.GetString(frames.Buffer, offset, length));
         }
     }
 
     /// <summary>Sends <c>rate × seconds</c> orders on schedule; returns 0 when every one was answered without error.</summary>
-    private static async Task<int> DriveAsync(WebSocket socket, SendBatchingStream batching, Options options, int seconds, long firstId, bool report)
+    private static int Drive(ClientConnection connection, Options options, int seconds, long firstId, bool report)
     {
         // The warm-up ramps its rate linearly from a tenth of the target to the target (a cold
         // server — code not yet optimized by the JIT — is not run into a backlog it then has to
@@ -363,41 +347,49 @@ public static partial class ApiLoadRun
         long answered = 0;
         long errors = 0;
         string? firstError = null;
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Exception? receiveFailure = null;
 
-        var receiver = Task.Run(async () =>
+        // The receiver blocks in recv on its own thread (see ClientConnection).
+        var receiver = new Thread(() =>
         {
-            var frames = batching.Frames;
-            while (Interlocked.Read(ref answered) < total)
+            try
             {
-                if (!frames.TryNext(out int offset, out int length))
+                var frames = connection.Frames;
+                while (Interlocked.Read(ref answered) < total)
                 {
-                    await frames.FillAsync();
-                    continue;
-                }
-
-                long now = Stopwatch.GetTimestamp();
-                var message = frames.Buffer.AsSpan(offset, length);
-                if (!TryReadId(message, out long id) || id < firstId || id >= firstId + total)
-                {
-                    continue; // a notification or an answer to something else
-                }
-
-                long index = id - firstId;
-                histogram.RecordValue(Math.Max(0, (now - due[index]) * 1_000_000 / Stopwatch.Frequency));
-                if (message.IndexOf("\"error\""u8) >= 0)
-                {
-                    if (Interlocked.Increment(ref errors) == 1)
+                    if (!frames.TryNext(out int offset, out int length))
                     {
-                        firstError = Encoding.UTF8.GetString(message);
+                        frames.Fill();
+                        continue;
                     }
+
+                    long now = Stopwatch.GetTimestamp();
+                    var message = frames.Buffer.AsSpan(offset, length);
+                    if (!TryReadId(message, out long id) || id < firstId || id >= firstId + total)
+                    {
+                        continue; // a notification or an answer to something else
+                    }
+
+                    long index = id - firstId;
+                    histogram.RecordValue(Math.Max(0, (now - Volatile.Read(ref due[index])) * 1_000_000 / Stopwatch.Frequency));
+                    if (message.IndexOf("\"error\""u8) >= 0)
+                    {
+                        if (Interlocked.Increment(ref errors) == 1)
+                        {
+                            firstError = Encoding.UTF8.GetString(message);
+                        }
+                    }
+
+                    Interlocked.Increment(ref answered);
                 }
-
-                Interlocked.Increment(ref answered);
             }
-
-            done.TrySetResult();
-        });
+            catch (Exception ex)
+            {
+                receiveFailure = ex;
+            }
+        })
+        { IsBackground = true, Name = "api-load receiver" };
+        receiver.Start();
 
         byte[] instrument = Encoding.UTF8.GetBytes(options.Instrument);
         byte[] price = Encoding.UTF8.GetBytes(options.Price);
@@ -435,23 +427,27 @@ public static partial class ApiLoadRun
 
             // Everything due now goes out in one write to the socket, each order its own frame
             // (and its latency still counted from its own scheduled time).
-            batching.BeginBatch();
             for (; sent < dueNow; sent++)
             {
-                due[sent] = ScheduledAt(sent);
+                Volatile.Write(ref due[sent], ScheduledAt(sent));
                 int length = WriteOrder(frame, firstId + sent, (sent & 1) == 0 ? "private/buy"u8 : "private/sell"u8, instrument, amount, price);
-                await socket.SendAsync(frame.AsMemory(0, length), WebSocketMessageType.Text, true, CancellationToken.None);
+                connection.Queue(frame.AsSpan(0, length));
             }
 
-            await batching.EndBatchAsync();
+            connection.Flush();
         }
 
         long sendEnd = Stopwatch.GetTimestamp();
-        var finished = await Task.WhenAny(done.Task, Task.Delay(TimeSpan.FromSeconds(30)));
+        bool finished = receiver.Join(TimeSpan.FromSeconds(30));
         long end = Stopwatch.GetTimestamp();
         long serverCpuEnd = ServerCpuMillis(options.ServerPid);
         var clientCpu = Process.GetCurrentProcess().TotalProcessorTime - clientCpuStart;
-        if (finished != done.Task)
+        if (receiveFailure is not null)
+        {
+            throw receiveFailure is ClosedByServerException or IOException or SocketException ? receiveFailure : new InvalidOperationException("The receiver failed.", receiveFailure);
+        }
+
+        if (!finished)
         {
             Console.WriteLine($"only {Interlocked.Read(ref answered):N0} of {total:N0} answered within 30 s after the last send");
             return 1;
@@ -562,7 +558,7 @@ public static partial class ApiLoadRun
                 return;
             }
 
-            Prepare(); // the loop may have moved to another thread after an await
+            Prepare(); // idempotent per thread
             long nanos = ticks * 1_000_000_000 / Stopwatch.Frequency;
             var request = new TimeSpec { Seconds = nanos / 1_000_000_000, Nanoseconds = nanos % 1_000_000_000 };
             _ = nanosleep(in request, IntPtr.Zero);
