@@ -3,7 +3,11 @@ namespace Clearhouse.Server.Sequencing;
 /// <summary>Output that buffers what it is given during an <see cref="AnswerBatch"/> and writes it out at the end.</summary>
 public interface IBatchedOutput
 {
-    /// <summary>Writes out what was buffered during the batch (called once per batch, on the batch's thread).</summary>
+    /// <summary>
+    /// Writes out what was buffered during the batch (called once per batch, on the batch's thread,
+    /// which may be the journal's flusher). Must not block; a failure is the output's own to handle
+    /// (a connection closes itself), and one that throws anyway is skipped so the others still flush.
+    /// </summary>
     void Flush();
 }
 
@@ -57,13 +61,26 @@ public static class AnswerBatch
             {
                 // Flushes may complete further answers synchronously only outside the batch (open is
                 // false now), so the list does not change under this loop.
-                foreach (var output in list)
+                try
                 {
-                    output.Flush();
+                    foreach (var output in list)
+                    {
+                        try
+                        {
+                            output.Flush();
+                        }
+                        catch (Exception)
+                        {
+                            // Skipped (see IBatchedOutput.Flush): an exception here would reach the
+                            // journal's flusher, which stops the venue on any failure.
+                        }
+                    }
                 }
-
-                list.Clear();
-                deferredSet!.Clear();
+                finally
+                {
+                    list.Clear();
+                    deferredSet!.Clear();
+                }
             }
         }
     }

@@ -14,8 +14,9 @@ namespace Clearhouse.Server.Deribit.Transport;
 /// <c>/ws/api/v2</c>: JSON-RPC over WebSocket. One loop reads requests and dispatches each at once
 /// (a client may pipeline: it need not wait for an answer before sending the next request); answers
 /// go back as they complete, through the connection's outbound queue, which the thread that queued
-/// them writes to the socket (<see cref="DeribitConnection"/>). Because a handler submits to the engine before its first await, requests of one
-/// connection reach the engine in the order they were sent.
+/// them writes to the socket (<see cref="DeribitConnection"/>). Because a handler submits to the
+/// engine before its first await, requests of one connection reach the engine in the order they
+/// were sent.
 /// </summary>
 public static class DeribitWebSocket
 {
