@@ -5,6 +5,9 @@
 # the open-loop WebSocket load client and stops the server.
 #
 #   bench/api-load.sh [--rate 100000] [--seconds 10] [--warmup-seconds 3]
+#
+# Environment: SERVER_ARGS (more server options, e.g. "--InlineSocketIo true"), SERVER_ENV and
+# CLIENT_ENV (a command prefix for each process, e.g. "env DOTNET_TieredPGO=0" or "taskset -c 1").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port=${PORT:-5091}
