@@ -79,7 +79,7 @@ public sealed record ServerOptions
     /// Run request code on the socket threads (Kestrel's <c>UnsafePreferInlineScheduling</c>):
     /// a request is read, parsed and dispatched on the thread that received it, and an answer is
     /// sent on the thread that wrote it, instead of each step being handed to the thread pool.
-    /// That saves about three thread wake-ups per order on the WebSocket API (docs/benchmarks.md).
+    /// That saves about four thread wake-ups per order on the WebSocket API (docs/benchmarks.md).
     /// The cost: a request that blocks holds up every connection's I/O meanwhile; the only one
     /// that does is a signed REST request (its nonce is fsynced, some 0.2 ms). Key
     /// <c>InlineSocketIo</c>; default false.
