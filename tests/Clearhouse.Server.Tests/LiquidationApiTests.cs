@@ -190,14 +190,18 @@ public sealed class LiquidationApiTests
                 path = Text(Assert.Single((await first.GetOkAsync("/api/liquidations")).GetProperty("steps").EnumerateArray()), "proof");
                 before = await first.Http.GetStringAsync(path);
 
-                // A few more commands, so that a snapshot after the liquidation is on disk.
-                for (int i = 0; i < 3; i++)
-                {
-                    await first.PostAsync($"/api/accounts/{maker}/deposit", new { amount = "1" });
-                }
-
+                // More commands until a snapshot after the liquidation is on disk. Snapshots are only
+                // taken at a block seal, which only a command causes, and never while the previous one
+                // is still being written: on a slow disk a fixed number of commands can all find one
+                // pending, so keep sending them (CI once saw three deposits not be enough).
                 Assert.True(
-                    await RunningServer.EventuallyAsync(async () => (await first.GetOkAsync("/api/status")).GetProperty("lastSnapshot") is { ValueKind: JsonValueKind.Object } s && s.GetProperty("sequence").GetInt64() > liquidatedAt, TimeSpan.FromSeconds(20)),
+                    await RunningServer.EventuallyAsync(
+                        async () =>
+                        {
+                            await first.PostAsync($"/api/accounts/{maker}/deposit", new { amount = "1" });
+                            return (await first.GetOkAsync("/api/status")).GetProperty("lastSnapshot") is { ValueKind: JsonValueKind.Object } s && s.GetProperty("sequence").GetInt64() > liquidatedAt;
+                        },
+                        TimeSpan.FromSeconds(20)),
                     "no snapshot after the liquidation was saved");
             }
 
