@@ -16,7 +16,7 @@ namespace Clearhouse.Benchmarks.Api;
 /// <code>
 /// dotnet run -c Release --project bench/Clearhouse.Benchmarks -- api-load --url http://127.0.0.1:5080
 ///     --client-id ID --client-secret SECRET [--rate 100000] [--seconds 10] [--warmup-seconds 3]
-///     [--instrument BTC_USDC-PERPETUAL] [--price 50000] [--amount 0.001]
+///     [--instrument BTC_USDC-PERPETUAL] [--price 50000] [--amount 0.001] [--send-interval-us 0]
 /// </code>
 /// Open loop: request i is due at start + i / rate whether or not earlier answers came back, and its
 /// latency is measured from that due time to its answer (HdrHistogram, µs). A server that stalls
@@ -51,7 +51,7 @@ public static partial class ApiLoadRun
         }
     }
 
-    private sealed record Options(Uri WebSocket, string ClientId, string ClientSecret, int Rate, int Seconds, int WarmupSeconds, string Instrument, string Price, string Amount, int ServerPid)
+    private sealed record Options(Uri WebSocket, string ClientId, string ClientSecret, int Rate, int Seconds, int WarmupSeconds, string Instrument, string Price, string Amount, int ServerPid, int SendIntervalMicros)
     {
         public static Options Parse(string[] args)
         {
@@ -72,7 +72,8 @@ public static partial class ApiLoadRun
                 Get("--instrument", "BTC_USDC-PERPETUAL"),
                 Get("--price", "50000"),
                 Get("--amount", "0.001"),
-                int.Parse(Get("--server-pid", "0"), CultureInfo.InvariantCulture));
+                int.Parse(Get("--server-pid", "0"), CultureInfo.InvariantCulture),
+                int.Parse(Get("--send-interval-us", "0"), CultureInfo.InvariantCulture));
         }
     }
 
@@ -402,6 +403,7 @@ public static partial class ApiLoadRun
         long sent = 0;
         double rampTicks = (double)Stopwatch.Frequency * seconds;
         double rate = options.Rate / (double)Stopwatch.Frequency; // orders per tick at full rate
+        long sendIntervalTicks = options.SendIntervalMicros * Stopwatch.Frequency / 1_000_000;
 
         // Orders due by `ticks` after the start on the ramp: the integral of rate × (0.1 + 0.9 t / T).
         double RampCount(double ticks) => rate * ((0.1 * ticks) + (0.45 * ticks * ticks / rampTicks));
@@ -420,7 +422,16 @@ public static partial class ApiLoadRun
                 // Nothing due yet: sleep until the next order is (a fine-grained sleep, not a spin, so
                 // the server keeps both cores). Whatever the sleep overshoots counts against the
                 // server, since every latency is measured from the order's own scheduled time.
+                // With a send interval the client wakes at most once per interval and sends what
+                // fell due meanwhile: fewer, larger writes, as a busy trading client makes them.
+                // The wait still counts, since each order's latency starts at its own due time.
                 long next = ScheduledAt(sent);
+                if (sendIntervalTicks > 0)
+                {
+                    long sinceStart = next - start;
+                    next = start + ((sinceStart + sendIntervalTicks - 1) / sendIntervalTicks * sendIntervalTicks);
+                }
+
                 FineSleep.Until(next);
                 continue;
             }

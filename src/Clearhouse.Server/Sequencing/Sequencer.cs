@@ -167,12 +167,26 @@ public sealed class Sequencer : IHostedService, IDisposable
     /// not an exception. The cancellation token only stops the wait for room in the queue: once
     /// queued, a command runs.
     /// </summary>
-    public async Task<CommandResult> SubmitAsync(Command command, CancellationToken cancellationToken = default)
+    public Task<CommandResult> SubmitAsync(Command command, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(command);
         var item = new CommandItem(command, venue.Journal is not null);
-        await EnqueueAsync(item, cancellationToken).ConfigureAwait(false);
-        return await item.Completion.Task.ConfigureAwait(false);
+        var enqueued = EnqueueAsync(item, cancellationToken);
+        if (enqueued.IsCompletedSuccessfully)
+        {
+            // The usual case, the queue had room: the caller awaits the completion itself, with no
+            // async state machine of ours in between (one allocation and one continuation less per order).
+            enqueued.GetAwaiter().GetResult();
+            return item.Completion.Task;
+        }
+
+        return AfterEnqueueAsync(enqueued, item.Completion.Task);
+    }
+
+    private static async Task<CommandResult> AfterEnqueueAsync(ValueTask enqueued, Task<CommandResult> completion)
+    {
+        await enqueued.ConfigureAwait(false);
+        return await completion.ConfigureAwait(false);
     }
 
     /// <summary>

@@ -49,6 +49,131 @@ public sealed class RpcEnvelopeTests
         Assert.Equal("42", Encoding.UTF8.GetString(id!));
     }
 
+    [Theory]
+    [InlineData("{\"a\":1,\"\\u0061\":2}", "a")] // the same key, once written with an escape
+    [InlineData("{\"x\":{\"b\":1,\"b\":2},\"x\":3}", "b")] // the first repeat in document order
+    [InlineData("{\"x\":{\"a\":1},\"y\":{\"a\":1},\"z\":[{\"a\":1},{\"a\":2}]}", null)] // sibling objects may share keys
+    [InlineData("{\"a\":{\"a\":{\"a\":1}}}", null)] // so may nested ones
+    [InlineData("{\"\u00e9\":1,\"\\u00e9\":2}", "\u00e9")] // non-ASCII, escaped and not
+    public void Repeated_keys_are_found_in_one_pass(string json, string? repeated)
+    {
+        Assert.Equal(repeated, DuplicateKeys.Find(Encoding.UTF8.GetBytes(json)));
+    }
+
+    [Fact]
+    public void Objects_with_many_keys_are_checked_as_well_as_small_ones()
+    {
+        string Keys(int n, string? extra) =>
+            "{" + string.Join(",", Enumerable.Range(0, n).Select(i => $"\"k{i}\":{i}")) + (extra is null ? "" : $",\"{extra}\":0") + "}";
+
+        Assert.Null(DuplicateKeys.Find(Encoding.UTF8.GetBytes(Keys(3000, null))));
+        Assert.Equal("k7", DuplicateKeys.Find(Encoding.UTF8.GetBytes(Keys(3000, "k7"))));
+        Assert.Equal("k2999", DuplicateKeys.Find(Encoding.UTF8.GetBytes(Keys(3000, "k2999"))));
+        Assert.Equal("k15", DuplicateKeys.Find(Encoding.UTF8.GetBytes(Keys(17, "k15"))));
+    }
+
+    /// <summary>
+    /// Random documents (seeded) with keys from a small alphabet, some written with escapes, nested
+    /// up to the depth limit: the one-pass finder names the same key as a plain recursive search
+    /// over the parsed document, the definition it replaced.
+    /// </summary>
+    [Fact]
+    public void The_one_pass_finder_agrees_with_a_recursive_search_on_random_documents()
+    {
+        var random = new Random(20261126);
+        int found = 0;
+        for (int i = 0; i < 5000; i++)
+        {
+            var json = new StringBuilder();
+            WriteObject(json, random, depth: 1, maxKeys: random.Next(2) == 0 ? 4 : 24);
+            byte[] utf8 = Encoding.UTF8.GetBytes(json.ToString());
+            using var document = JsonDocument.Parse(utf8, new JsonDocumentOptions { MaxDepth = RpcEnvelope.MaxDepth });
+            string? expected = RecursiveFind(document.RootElement);
+            Assert.Equal(expected, DuplicateKeys.Find(utf8));
+            found += expected is null ? 0 : 1;
+        }
+
+        Assert.InRange(found, 500, 4500); // both outcomes are exercised
+    }
+
+    private static void WriteObject(StringBuilder json, Random random, int depth, int maxKeys)
+    {
+        json.Append('{');
+        int keys = random.Next(maxKeys + 1);
+        for (int k = 0; k < keys; k++)
+        {
+            if (k > 0)
+            {
+                json.Append(',');
+            }
+
+            char letter = (char)('a' + random.Next(maxKeys > 4 ? 26 : 5));
+            json.Append('"').Append(random.Next(4) == 0 ? $"\\u{(int)letter:x4}" : letter.ToString()).Append(random.Next(3) == 0 ? "x" : "").Append("\":");
+            switch (depth < RpcEnvelope.MaxDepth - 1 ? random.Next(4) : 0)
+            {
+                case 1:
+                    WriteObject(json, random, depth + 1, 4);
+                    break;
+                case 2:
+                    json.Append('[');
+                    WriteObject(json, random, depth + 2, 4);
+                    json.Append(",1]");
+                    break;
+                default:
+                    json.Append(random.Next(100));
+                    break;
+            }
+        }
+
+        json.Append('}');
+    }
+
+    private static string? RecursiveFind(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                var seen = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var property in element.EnumerateObject())
+                {
+                    if (!seen.Add(property.Name))
+                    {
+                        return property.Name;
+                    }
+
+                    if (RecursiveFind(property.Value) is { } inner)
+                    {
+                        return inner;
+                    }
+                }
+
+                return null;
+            case JsonValueKind.Array:
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (RecursiveFind(item) is { } inner)
+                    {
+                        return inner;
+                    }
+                }
+
+                return null;
+            default:
+                return null;
+        }
+    }
+
+    [Fact]
+    public void Parameter_names_are_shared_strings_and_unknown_ones_still_arrive()
+    {
+        var parameters = Parse("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\",\"params\":{\"instrument_name\":\"X\",\"\\u0061mount\":1,\"zzz\":2}}").Params;
+        Assert.Same("instrument_name", parameters.Names.First(n => n == "instrument_name"));
+        Assert.Equal(["amount", "instrument_name", "zzz"], parameters.Names.Order(StringComparer.Ordinal));
+        Assert.Equal("X", parameters.String("instrument_name"));
+        Assert.Equal(1m, parameters.Decimal("amount"));
+        Assert.Equal(2m, parameters.Decimal("zzz"));
+    }
+
     [Fact]
     public void Oversized_requests_are_refused_before_parsing()
     {

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace Clearhouse.Server.Deribit.Rpc;
@@ -74,10 +75,10 @@ public sealed class RpcEnvelope
 
             if (root.TryGetProperty("id", out var idElement) && idElement.ValueKind is JsonValueKind.Number or JsonValueKind.String)
             {
-                id = System.Text.Encoding.UTF8.GetBytes(idElement.GetRawText());
+                id = JsonMarshal.GetRawUtf8Value(idElement).ToArray();
             }
 
-            if (FindDuplicateKey(root) is { } duplicate)
+            if (DuplicateKeys.Find(utf8.Span) is { } duplicate)
             {
                 error = RpcError.InvalidRequest($"The key '{duplicate}' appears more than once in one object.");
                 return false;
@@ -108,16 +109,20 @@ public sealed class RpcEnvelope
                 return false;
             }
 
-            var parameters = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+            var parameters = RpcParams.Empty;
             if (root.TryGetProperty("params", out var paramsElement))
             {
                 if (paramsElement.ValueKind == JsonValueKind.Object)
                 {
                     // One copy of the params object (not one per value): its elements outlive the request's document.
-                    foreach (var property in paramsElement.Clone().EnumerateObject())
+                    var copy = paramsElement.Clone();
+                    var values = new Dictionary<string, JsonElement>(copy.GetPropertyCount(), StringComparer.Ordinal);
+                    foreach (var property in copy.EnumerateObject())
                     {
-                        parameters[property.Name] = property.Value;
+                        values[ParameterNames.Of(property)] = property.Value;
                     }
+
+                    parameters = RpcParams.FromJson(values);
                 }
                 else if (paramsElement.ValueKind != JsonValueKind.Null)
                 {
@@ -126,45 +131,8 @@ public sealed class RpcEnvelope
                 }
             }
 
-            envelope = new RpcEnvelope(id, method, RpcParams.FromJson(parameters));
+            envelope = new RpcEnvelope(id, method, parameters);
             return true;
-        }
-    }
-
-    /// <summary>The first key that appears twice in any object of the document, or null.</summary>
-    private static string? FindDuplicateKey(JsonElement element)
-    {
-        switch (element.ValueKind)
-        {
-            case JsonValueKind.Object:
-                HashSet<string>? seen = null;
-                foreach (var property in element.EnumerateObject())
-                {
-                    seen ??= new HashSet<string>(StringComparer.Ordinal);
-                    if (!seen.Add(property.Name))
-                    {
-                        return property.Name;
-                    }
-
-                    if (FindDuplicateKey(property.Value) is { } inner)
-                    {
-                        return inner;
-                    }
-                }
-
-                return null;
-            case JsonValueKind.Array:
-                foreach (var item in element.EnumerateArray())
-                {
-                    if (FindDuplicateKey(item) is { } inner)
-                    {
-                        return inner;
-                    }
-                }
-
-                return null;
-            default:
-                return null;
         }
     }
 }
