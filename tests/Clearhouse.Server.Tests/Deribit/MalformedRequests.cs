@@ -93,6 +93,8 @@ public sealed class MalformedRequests(int seed)
                 "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"public/test\",\"params\":[1,2]}",
                 "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"private/no_such_method\"}",
                 "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"" + new string('m', 300) + "\"}",
+                "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"public/te\\udc00st\"}", // half a surrogate pair: no text
+                "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"public/test\",\"params\":{\"\\ud800\":1}}",
             ];
             return Raw(index, transport == FuzzTransport.HttpGet ? FuzzTransport.HttpPost : transport, Encoding.UTF8.GetBytes(envelopes[random.Next(envelopes.Length)]), "bad envelope");
         }
@@ -121,7 +123,12 @@ public sealed class MalformedRequests(int seed)
                     description = Replace(parameters, "price", "\"50000.25\"") + " (off the 0.5 tick)";
                     break;
                 case 5:
-                    description = Replace(parameters, "instrument_name", random.Next(2) == 0 ? "\"BTC_USDC-NOPE\"" : "\"" + new string('Z', random.Next(1, 200)) + "\"");
+                    description = Replace(parameters, "instrument_name", random.Next(3) switch
+                    {
+                        0 => "\"BTC_USDC-NOPE\"",
+                        1 => "\"BTC_USDC-PERPETUAL\\ud800\"", // half a surrogate pair: no text
+                        _ => "\"" + new string('Z', random.Next(1, 200)) + "\"",
+                    });
                     break;
                 case 6:
                     description = Replace(parameters, random.Next(2) == 0 ? "type" : "time_in_force", random.Next(2) == 0 ? "\"sometimes\"" : "17");

@@ -60,6 +60,46 @@ public sealed class RpcEnvelopeTests
         Assert.Equal(repeated, DuplicateKeys.Find(Encoding.UTF8.GetBytes(json)));
     }
 
+    /// <summary>RFC 8259 §8.1: senders must not add a byte order mark; a parser may refuse one. Refused before any key is looked at.</summary>
+    [Fact]
+    public void A_request_after_a_byte_order_mark_is_a_parse_error()
+    {
+        byte[] request = Encoding.UTF8.GetBytes("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"public/test\",\"params\":{\"a\":1,\"a\":2}}");
+        Assert.Equal(-32600, Refuse(Encoding.UTF8.GetString(request), out _).Code);
+        Assert.False(RpcEnvelope.TryParse((byte[])[0xEF, 0xBB, 0xBF, .. request], out _, out _, out var marked));
+        Assert.Equal(-32700, marked!.Code);
+    }
+
+    [Theory]
+    [InlineData("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\",\"params\":{\"\\ud800\":1}}")]
+    [InlineData("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\",\"params\":{\"\\ud800\":1,\"\\ud800\":2}}")]
+    [InlineData("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\",\"params\":{\"\\udc00x\":1,\"b\":{\"\\ud83d\":2}}}")]
+    public void Keys_with_a_lone_surrogate_escape_are_refused_not_thrown(string json)
+    {
+        var error = Refuse(json, out byte[]? id);
+        Assert.Equal(-32600, error.Code);
+        Assert.Equal("1", Encoding.UTF8.GetString(id!));
+    }
+
+    [Theory]
+    [InlineData("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\\udc00\"}")]
+    [InlineData("{\"jsonrpc\":\"2.0\\ud800\",\"id\":1,\"method\":\"m\"}")]
+    public void A_method_or_version_with_a_lone_surrogate_escape_is_refused_not_thrown(string json)
+    {
+        Assert.Equal(-32600, Refuse(json, out _).Code);
+    }
+
+    [Theory]
+    [InlineData("\"\\ud800\"")]
+    [InlineData("[\"BTC\\udfff\"]")]
+    public void A_string_parameter_with_a_lone_surrogate_escape_is_a_bad_parameter(string value)
+    {
+        var parameters = Parse("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\",\"params\":{\"p\":" + value + "}}").Params;
+        var error = Assert.Throws<RpcException>(() => value.StartsWith('[') ? parameters.StringArray("p", 4) : parameters.String("p")).Error;
+        Assert.Equal((-32602, "p"), (error.Code, error.Param));
+        Assert.Equal((-32602, "p"), (Assert.Throws<RpcException>(() => parameters.Decimal("p")).Error.Code, "p"));
+    }
+
     [Fact]
     public void Objects_with_many_keys_are_checked_as_well_as_small_ones()
     {

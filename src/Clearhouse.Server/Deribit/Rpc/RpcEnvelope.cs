@@ -64,76 +64,93 @@ public sealed class RpcEnvelope
 
         using (document)
         {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
+            try
             {
-                error = RpcError.InvalidRequest(root.ValueKind == JsonValueKind.Array
-                    ? "Batches are not supported: send one JSON-RPC request object at a time."
-                    : "The request must be a JSON-RPC object.");
+                return TryRead(document.RootElement, utf8.Span, out envelope, ref id, out error);
+            }
+            catch (InvalidOperationException)
+            {
+                // JSON lets a string escape half of a UTF-16 surrogate pair ("\ud800"), which is no
+                // text: reading such a key, method or version throws. Refused like any bad request.
+                envelope = null;
+                error = RpcError.InvalidRequest("The request holds a string that is not valid text: it escapes half of a UTF-16 surrogate pair.");
                 return false;
             }
-
-            if (root.TryGetProperty("id", out var idElement) && idElement.ValueKind is JsonValueKind.Number or JsonValueKind.String)
-            {
-                id = JsonMarshal.GetRawUtf8Value(idElement).ToArray();
-            }
-
-            if (DuplicateKeys.Find(utf8.Span) is { } duplicate)
-            {
-                error = RpcError.InvalidRequest($"The key '{duplicate}' appears more than once in one object.");
-                return false;
-            }
-
-            if (root.TryGetProperty("id", out idElement) && idElement.ValueKind is not (JsonValueKind.Number or JsonValueKind.String or JsonValueKind.Null))
-            {
-                error = RpcError.InvalidRequest("'id' must be a number or a string.");
-                return false;
-            }
-
-            if (id is not null && id.Length > 64)
-            {
-                id = null;
-                error = RpcError.InvalidRequest("'id' is longer than 64 characters.");
-                return false;
-            }
-
-            if (root.TryGetProperty("jsonrpc", out var version) && (version.ValueKind != JsonValueKind.String || version.GetString() != "2.0"))
-            {
-                error = RpcError.InvalidRequest("'jsonrpc' must be \"2.0\".");
-                return false;
-            }
-
-            if (!root.TryGetProperty("method", out var methodElement) || methodElement.ValueKind != JsonValueKind.String || methodElement.GetString() is not { Length: > 0 and <= 128 } method)
-            {
-                error = RpcError.InvalidRequest("'method' must be a method name such as \"public/get_time\".");
-                return false;
-            }
-
-            var parameters = RpcParams.Empty;
-            if (root.TryGetProperty("params", out var paramsElement))
-            {
-                if (paramsElement.ValueKind == JsonValueKind.Object)
-                {
-                    // One copy of the params object (not one per value): its elements outlive the request's document.
-                    var copy = paramsElement.Clone();
-                    var values = new Dictionary<string, JsonElement>(copy.GetPropertyCount(), StringComparer.Ordinal);
-                    foreach (var property in copy.EnumerateObject())
-                    {
-                        values[ParameterNames.Of(property)] = property.Value;
-                    }
-
-                    parameters = RpcParams.FromJson(values);
-                }
-                else if (paramsElement.ValueKind != JsonValueKind.Null)
-                {
-                    error = RpcError.InvalidRequest("'params' must be an object of named parameters.");
-                    return false;
-                }
-            }
-
-            envelope = new RpcEnvelope(id, method, parameters);
-            return true;
         }
+    }
+
+    private static bool TryRead(JsonElement root, ReadOnlySpan<byte> utf8, out RpcEnvelope? envelope, ref byte[]? id, out RpcError? error)
+    {
+        envelope = null;
+        error = null;
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            error = RpcError.InvalidRequest(root.ValueKind == JsonValueKind.Array
+                ? "Batches are not supported: send one JSON-RPC request object at a time."
+                : "The request must be a JSON-RPC object.");
+            return false;
+        }
+
+        if (root.TryGetProperty("id", out var idElement) && idElement.ValueKind is JsonValueKind.Number or JsonValueKind.String)
+        {
+            id = JsonMarshal.GetRawUtf8Value(idElement).ToArray();
+        }
+
+        if (DuplicateKeys.Find(utf8) is { } duplicate)
+        {
+            error = RpcError.InvalidRequest($"The key '{duplicate}' appears more than once in one object.");
+            return false;
+        }
+
+        if (root.TryGetProperty("id", out idElement) && idElement.ValueKind is not (JsonValueKind.Number or JsonValueKind.String or JsonValueKind.Null))
+        {
+            error = RpcError.InvalidRequest("'id' must be a number or a string.");
+            return false;
+        }
+
+        if (id is not null && id.Length > 64)
+        {
+            id = null;
+            error = RpcError.InvalidRequest("'id' is longer than 64 characters.");
+            return false;
+        }
+
+        if (root.TryGetProperty("jsonrpc", out var version) && (version.ValueKind != JsonValueKind.String || version.GetString() != "2.0"))
+        {
+            error = RpcError.InvalidRequest("'jsonrpc' must be \"2.0\".");
+            return false;
+        }
+
+        if (!root.TryGetProperty("method", out var methodElement) || methodElement.ValueKind != JsonValueKind.String || methodElement.GetString() is not { Length: > 0 and <= 128 } method)
+        {
+            error = RpcError.InvalidRequest("'method' must be a method name such as \"public/get_time\".");
+            return false;
+        }
+
+        var parameters = RpcParams.Empty;
+        if (root.TryGetProperty("params", out var paramsElement))
+        {
+            if (paramsElement.ValueKind == JsonValueKind.Object)
+            {
+                // One copy of the params object (not one per value): its elements outlive the request's document.
+                var copy = paramsElement.Clone();
+                var values = new Dictionary<string, JsonElement>(copy.GetPropertyCount(), StringComparer.Ordinal);
+                foreach (var property in copy.EnumerateObject())
+                {
+                    values[ParameterNames.Of(property)] = property.Value;
+                }
+
+                parameters = RpcParams.FromJson(values);
+            }
+            else if (paramsElement.ValueKind != JsonValueKind.Null)
+            {
+                error = RpcError.InvalidRequest("'params' must be an object of named parameters.");
+                return false;
+            }
+        }
+
+        envelope = new RpcEnvelope(id, method, parameters);
+        return true;
     }
 }
 

@@ -49,7 +49,7 @@ public sealed class RpcParams
             }
             else if (element.ValueKind == JsonValueKind.String)
             {
-                value = element.GetString();
+                value = Text(name, element);
             }
             else
             {
@@ -155,8 +155,8 @@ public sealed class RpcParams
             {
                 JsonValueKind.True => true,
                 JsonValueKind.False => false,
-                JsonValueKind.String when element.GetString() is "true" => true,
-                JsonValueKind.String when element.GetString() is "false" => false,
+                JsonValueKind.String when Text(name, element) is "true" => true,
+                JsonValueKind.String when Text(name, element) is "false" => false,
                 _ => throw RpcError.InvalidParams(name, $"'{name}' must be true or false.").ToException(),
             };
         }
@@ -207,7 +207,7 @@ public sealed class RpcParams
         var result = new List<string>(count);
         foreach (var item in element.EnumerateArray())
         {
-            if (item.ValueKind != JsonValueKind.String || item.GetString() is not { } s || s.Length > maxLength)
+            if (item.ValueKind != JsonValueKind.String || Text(name, item) is not { } s || s.Length > maxLength)
             {
                 throw RpcError.InvalidParams(name, $"'{name}' must be an array of strings of at most {maxLength} characters.").ToException();
             }
@@ -234,8 +234,24 @@ public sealed class RpcParams
         return element.ValueKind switch
         {
             JsonValueKind.Number => element.GetRawText(),
-            JsonValueKind.String => element.GetString(),
+            JsonValueKind.String => Text(name, element),
             _ => throw RpcError.InvalidParams(name, $"'{name}' must be a number.").ToException(),
         };
+    }
+
+    /// <summary>
+    /// A JSON string's text. JSON lets a string escape half of a UTF-16 surrogate pair
+    /// (<c>"\ud800"</c>), which is no text at all: refused as a bad parameter, not left to throw.
+    /// </summary>
+    private static string? Text(string name, JsonElement element)
+    {
+        try
+        {
+            return element.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            throw RpcError.InvalidParams(name, $"'{name}' is not valid text: it escapes half of a UTF-16 surrogate pair.").ToException();
+        }
     }
 }
