@@ -767,6 +767,9 @@ public sealed partial class Engine : IMatchListener
         ComputeRiskGrids(underlying, remark: true);
     }
 
+    /// <summary>The mark of an option the surface prices, but below one micro-USDC (see <see cref="ComputeRiskGrids"/>).</summary>
+    private static readonly Price SmallestOptionMark = new(1);
+
     /// <summary>
     /// The option marks (when <paramref name="remark"/>) and scenario grids of an underlying. With
     /// <paramref name="remark"/> false the grids are rebuilt from the stored inputs of the last
@@ -849,8 +852,12 @@ public sealed partial class Engine : IMatchListener
             }
 
             // The base value is exactly the mark's Black-76 value (same inputs, bit-identical kernels).
+            // An option priced below one micro-USDC (far out of the money, close to expiry) is marked
+            // at one micro, the smallest price there is: zero means "no mark" and would stop it from
+            // trading, so a short could not buy it back, until it expires. This rounds up, in the
+            // holder's favour, by less than one micro per contract.
             var mark = riskPriceable[i] && Pricing.OptionMarks.TryToPrice(riskBaseValues[i], Rounding.Floor, out var value)
-                ? value
+                ? (value.IsPositive ? value : SmallestOptionMark)
                 : Price.Zero;
             if (mark != option.OptionMark)
             {

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Clearhouse.Core.Engine;
 using Clearhouse.Core.Instruments;
+using Clearhouse.Core.Matching;
 using Clearhouse.Core.Numerics;
 using Clearhouse.Core.Oracles;
 using Clearhouse.Core.Pricing;
@@ -44,6 +45,31 @@ public class VolSurfaceOracleTests
         Assert.Equal(expected, mark);
         Assert.InRange(mark.ToDecimal(), 1_000m, 20_000m); // a 10% OTM call, ~60% vol, a few months out
         Assert.Contains(o.Venue.Events, e => e.Kind == EventKind.VolSurfaceSet);
+    }
+
+    /// <summary>
+    /// A call struck at 100 times the index is worth far less than one micro-USDC. Its mark is one
+    /// micro, not zero: zero means "no mark", and an option without one cannot trade, so nobody
+    /// short could buy it back before it expires (seen on the demo's daily options hours before
+    /// expiry). An option the surface does not price keeps no mark.
+    /// </summary>
+    [Fact]
+    public void An_option_priced_below_one_micro_is_marked_at_one_micro_and_still_trades()
+    {
+        var o = new OracleVenue();
+        o.Venue.Accept(new ListInstrument(InstrumentSpec.Create(InstrumentTerms.Option("BTC", Expiry, Price.FromWhole(10_000_000), OptionRight.Call), Price.FromWhole(5), Quantity.FromDecimal(0.01m))));
+        int farCall = o.Venue.Events[0].InstrumentId;
+        o.AllReport(100_000m, 100_000m, 100_000m, 100_000m, 100_000m);
+        int buyer = o.Venue.NewAccount(1_000m);
+        Assert.Equal(RejectReason.NoMarkPrice, o.Venue.TryPlace(buyer, farCall, Side.Buy, 5m, 0.01m)); // no surface yet: no mark
+
+        var parameters = Surface(o.Now);
+        o.Venue.Accept(new SetVolatilitySurface(VolSurfaceUpdate.Sign(o.Keys[0], parameters, o.Reporters[0])));
+        var floored = OptionMarks.Mark(VolSurface.Create(parameters), OptionRight.Call, Price.FromWhole(10_000_000),
+            InstrumentTerms.Future("BTC", Expiry).ExpiryMicros, Price.FromWhole(100_000), o.Now, 0.0, Rounding.Floor);
+        Assert.Equal(Price.Zero, floored); // the premise: Black-76 rounds it down to nothing
+        Assert.Equal(new Price(1), o.Venue.Engine.Instruments[farCall - 1].MarkPrice);
+        Assert.Equal(RejectReason.None, o.Venue.TryPlace(buyer, farCall, Side.Buy, 5m, 0.01m));
     }
 
     [Fact]
