@@ -29,17 +29,10 @@ public sealed class RpcDispatcher(RpcMethodTable methods, IApiAuthenticator auth
         if (pending.IsCompletedSuccessfully)
         {
             Record(context, metricName, pending.Result);
-            return pending;
         }
 
-        return RecordLater(context, metricName, pending);
-    }
-
-    private async ValueTask<RpcOutcome> RecordLater(RpcContext context, string metricName, ValueTask<RpcOutcome> pending)
-    {
-        var outcome = await pending.ConfigureAwait(false);
-        Record(context, metricName, outcome);
-        return outcome;
+        // Otherwise the handler is still running, and AwaitAndRecord records it when it completes.
+        return pending;
     }
 
     private void Record(RpcContext context, string metricName, RpcOutcome outcome) =>
@@ -89,7 +82,7 @@ public sealed class RpcDispatcher(RpcMethodTable methods, IApiAuthenticator auth
             }
 
             var pending = method.Handler(context, request.Params);
-            return pending.IsCompletedSuccessfully ? ValueTask.FromResult(new RpcOutcome(pending.Result, null)) : Await(pending, method.Name);
+            return pending.IsCompletedSuccessfully ? ValueTask.FromResult(new RpcOutcome(pending.Result, null)) : AwaitAndRecord(context, pending, method.Name);
         }
         catch (Exception ex)
         {
@@ -97,16 +90,25 @@ public sealed class RpcDispatcher(RpcMethodTable methods, IApiAuthenticator auth
         }
     }
 
-    private async ValueTask<RpcOutcome> Await(ValueTask<object?> pending, string name)
+    /// <summary>
+    /// Waits for a handler that did not finish at once (an order waits for the engine and the
+    /// journal) and records the outcome: one state machine per such call, where awaiting and
+    /// recording separately took two.
+    /// </summary>
+    private async ValueTask<RpcOutcome> AwaitAndRecord(RpcContext context, ValueTask<object?> pending, string name)
     {
+        RpcOutcome outcome;
         try
         {
-            return new RpcOutcome(await pending.ConfigureAwait(false), null);
+            outcome = new RpcOutcome(await pending.ConfigureAwait(false), null);
         }
         catch (Exception ex)
         {
-            return Fail(ex, name);
+            outcome = Fail(ex, name);
         }
+
+        Record(context, name, outcome);
+        return outcome;
     }
 
     private RpcOutcome Fail(Exception ex, string name)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Net.WebSockets;
 using System.Threading.Channels;
@@ -33,7 +34,7 @@ public sealed class DeribitConnection : IBatchedOutput
 
     private static long nextId;
 
-    private readonly Channel<byte[]> outbound = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(OutboundCapacity)
+    private readonly Channel<OutboundMessage> outbound = Channel.CreateBounded<OutboundMessage>(new BoundedChannelOptions(OutboundCapacity)
     {
         SingleReader = true,
         SingleWriter = false,
@@ -45,7 +46,7 @@ public sealed class DeribitConnection : IBatchedOutput
     private readonly HashSet<string> subscriptions = new(StringComparer.Ordinal);
     private readonly List<Action<DeribitConnection>> onClosed = [];
     private readonly TaskCompletionSource drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private Func<ChannelReader<byte[]>, ValueTask>? writeQueued;
+    private Func<ChannelReader<OutboundMessage>, ValueTask>? writeQueued;
     private int writing;
     private int closing;
     private long requestsReceived;
@@ -77,8 +78,33 @@ public sealed class DeribitConnection : IBatchedOutput
     /// <summary>Counts one request from the client. Only the connection's read loop calls it, so a plain store suffices (no locked increment on the order path).</summary>
     internal void CountRequest() => Volatile.Write(ref requestsReceived, requestsReceived + 1);
 
-    /// <summary>Queues a message and sees that it is written; false when the queue is full (the client is then cut off) or the connection closed.</summary>
-    public bool TrySend(byte[] message)
+    /// <summary>
+    /// Queues a message and sees that it is written; false when the queue is full (the client is
+    /// then cut off) or the connection closed. The array is not copied: it may be shared with other
+    /// connections (a market data notification, a heartbeat) and must not change afterwards.
+    /// </summary>
+    public bool TrySend(byte[] message) => TryQueue(new OutboundMessage(message, message.Length, Rented: false));
+
+    /// <summary>
+    /// Queues a copy of <paramref name="message"/> in a buffer rented from the shared pool, which goes
+    /// back to the pool once written: for what is serialized for this connection alone (an answer),
+    /// where a new array per message was the largest allocation of the order path.
+    /// </summary>
+    public bool TrySendCopy(ReadOnlySpan<byte> message)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(message.Length);
+        message.CopyTo(buffer);
+        var queued = new OutboundMessage(buffer, message.Length, Rented: true);
+        if (TryQueue(queued))
+        {
+            return true;
+        }
+
+        queued.Release();
+        return false;
+    }
+
+    private bool TryQueue(OutboundMessage message)
     {
         if (outbound.Writer.TryWrite(message))
         {
@@ -109,7 +135,7 @@ public sealed class DeribitConnection : IBatchedOutput
     /// likes of it; it is called again while more is queued), never by two threads at once.
     /// Without a transport (tests) messages stay queued in <see cref="Outbound"/>.
     /// </summary>
-    internal void AttachWriter(Func<ChannelReader<byte[]>, ValueTask> write)
+    internal void AttachWriter(Func<ChannelReader<OutboundMessage>, ValueTask> write)
     {
         writeQueued = write;
         WriteOut();
@@ -126,7 +152,7 @@ public sealed class DeribitConnection : IBatchedOutput
         }
     }
 
-    private async Task WriteOutAsync(Func<ChannelReader<byte[]>, ValueTask> write)
+    private async Task WriteOutAsync(Func<ChannelReader<OutboundMessage>, ValueTask> write)
     {
         var reader = outbound.Reader;
         try
@@ -169,9 +195,9 @@ public sealed class DeribitConnection : IBatchedOutput
             return false;
         }
 
-        var output = new System.Buffers.ArrayBufferWriter<byte>(256);
+        var output = new ArrayBufferWriter<byte>(256);
         Rpc.RpcResponse.WriteNotification(output, channel, data);
-        return TrySend(output.WrittenSpan.ToArray());
+        return TrySendCopy(output.WrittenSpan);
     }
 
     /// <summary>Adds channels; returns the ones that were added (already subscribed ones count as added).</summary>
@@ -248,7 +274,7 @@ public sealed class DeribitConnection : IBatchedOutput
         MarkClosed();
     }
 
-    internal ChannelReader<byte[]> Outbound => outbound.Reader;
+    internal ChannelReader<OutboundMessage> Outbound => outbound.Reader;
 
     internal void MarkClosed()
     {
@@ -282,4 +308,24 @@ public sealed class DeribitConnection : IBatchedOutput
 
     internal static WebSocketCloseStatus CloseStatusFor(string? reason) =>
         reason is null ? WebSocketCloseStatus.NormalClosure : WebSocketCloseStatus.PolicyViolation;
+}
+
+/// <summary>
+/// One message in a connection's outbound queue: its bytes, and whether its buffer was rented from
+/// <see cref="ArrayPool{T}.Shared"/> (then longer than <see cref="Length"/>, and returned by
+/// <see cref="Release"/> once the message is written; one left behind by a closed connection is
+/// simply collected).
+/// </summary>
+public readonly record struct OutboundMessage(byte[] Buffer, int Length, bool Rented)
+{
+    public ReadOnlyMemory<byte> Bytes => Buffer.AsMemory(0, Length);
+
+    /// <summary>Gives a rented buffer back to the pool: once, after its bytes were written or dropped.</summary>
+    public void Release()
+    {
+        if (Rented)
+        {
+            ArrayPool<byte>.Shared.Return(Buffer);
+        }
+    }
 }

@@ -158,7 +158,7 @@ public static class DeribitWebSocket
 
     private static void Answer(DeribitConnection connection, byte[]? id, RpcOutcome outcome, long usIn, RpcDispatcher dispatcher)
     {
-        // One writer per thread, reused: the answer is copied out into its own array for the queue.
+        // One writer per thread, reused: the answer is copied out into a pooled buffer for the queue.
         var output = answerBuffer ??= new ArrayBufferWriter<byte>(2048);
         output.ResetWrittenCount();
         long usOut = dispatcher.NowMicros();
@@ -171,7 +171,7 @@ public static class DeribitWebSocket
             RpcResponse.WriteResult(output, id, outcome.Result, usIn, usOut);
         }
 
-        connection.TrySend(output.WrittenSpan.ToArray());
+        connection.TrySendCopy(output.WrittenSpan);
         if (output.Capacity > 64 * 1024)
         {
             answerBuffer = null; // a rare large answer: do not keep its buffer
@@ -187,13 +187,14 @@ public static class DeribitWebSocket
     /// With a <see cref="BatchingStream"/> the frames of everything queued at the moment (up to
     /// <see cref="BatchingStream.MaxBatchBytes"/>) go out in one transport write and one flush.
     /// </summary>
-    private static async ValueTask WriteQueuedAsync(WebSocket socket, BatchingStream? batching, ChannelReader<byte[]> reader)
+    private static async ValueTask WriteQueuedAsync(WebSocket socket, BatchingStream? batching, ChannelReader<OutboundMessage> reader)
     {
         if (batching is null)
         {
-            while (reader.TryRead(out byte[]? message))
+            while (reader.TryRead(out var message))
             {
-                await socket.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
+                await socket.SendAsync(message.Bytes, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
+                message.Release(); // the WebSocket copied it into its frame
             }
 
             return;
@@ -202,9 +203,10 @@ public static class DeribitWebSocket
         batching.BeginBatch();
         try
         {
-            while (batching.Buffered < BatchingStream.MaxBatchBytes && reader.TryRead(out byte[]? message))
+            while (batching.Buffered < BatchingStream.MaxBatchBytes && reader.TryRead(out var message))
             {
-                await socket.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
+                await socket.SendAsync(message.Bytes, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
+                message.Release(); // the WebSocket copied it into its frame
             }
         }
         finally

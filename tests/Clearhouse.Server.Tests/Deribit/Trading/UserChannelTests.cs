@@ -146,8 +146,8 @@ public sealed class UserChannelTests(TradingVenue venue) : IClassFixture<Trading
     private static async Task<(string Channel, JsonElement Data)> NextAsync(DeribitConnection connection)
     {
         using var timeout = new CancellationTokenSource(Patience);
-        byte[] message = await connection.Outbound.ReadAsync(timeout.Token);
-        var root = JsonDocument.Parse(message).RootElement.Clone();
+        var message = await connection.Outbound.ReadAsync(timeout.Token);
+        var root = JsonDocument.Parse(message.Bytes).RootElement.Clone();
         Assert.Equal("subscription", root.GetProperty("method").GetString());
         var parameters = root.GetProperty("params");
         return (parameters.GetProperty("channel").GetString()!, parameters.GetProperty("data"));

@@ -28,6 +28,24 @@ public sealed class ConnectionWriteOutTests
     }
 
     [Fact]
+    public void A_copied_message_keeps_its_bytes_when_the_caller_reuses_its_buffer()
+    {
+        var connection = new DeribitConnection(IPAddress.Loopback); // no transport: messages stay queued
+        byte[] scratch = Encoding.ASCII.GetBytes("41");
+        Assert.True(connection.TrySendCopy(scratch));
+        scratch[1] = (byte)'2';
+        Assert.True(connection.TrySendCopy(scratch));
+
+        Assert.True(connection.Outbound.TryRead(out var first));
+        Assert.True(connection.Outbound.TryRead(out var second));
+        Assert.Equal(("41", "42"), (Encoding.ASCII.GetString(first.Bytes.Span), Encoding.ASCII.GetString(second.Bytes.Span)));
+        Assert.True(first.Rented && first.Buffer != scratch);
+
+        connection.MarkClosed();
+        Assert.False(connection.TrySendCopy(scratch)); // refused once closed (its rented buffer goes back)
+    }
+
+    [Fact]
     public void Messages_queued_inside_an_answer_batch_go_out_in_one_write_at_its_end()
     {
         var transport = new RecordingTransport();
@@ -154,7 +172,7 @@ public sealed class ConnectionWriteOutTests
             return connection;
         }
 
-        private async ValueTask WriteAsync(ChannelReader<byte[]> reader)
+        private async ValueTask WriteAsync(ChannelReader<OutboundMessage> reader)
         {
             if (Interlocked.Exchange(ref inside, 1) != 0)
             {
@@ -165,14 +183,15 @@ public sealed class ConnectionWriteOutTests
             {
                 Writes++;
                 int taken = 0;
-                while (taken < 64 && reader.TryRead(out byte[]? message))
+                while (taken < 64 && reader.TryRead(out var message))
                 {
                     if (Written.Count >= FailAfter)
                     {
                         throw new IOException("the client went away");
                     }
 
-                    Written.Add(int.Parse(Encoding.ASCII.GetString(message), System.Globalization.CultureInfo.InvariantCulture));
+                    Written.Add(int.Parse(Encoding.ASCII.GetString(message.Bytes.Span), System.Globalization.CultureInfo.InvariantCulture));
+                    message.Release();
                     taken++;
                 }
 
