@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using Clearhouse.Server.Deribit.Rpc;
+using Clearhouse.Server.Deribit.Trading;
 
 namespace Clearhouse.Server.Tests.Deribit;
 
@@ -277,6 +278,57 @@ public sealed class RpcEnvelopeTests
         Assert.Equal(Core.Numerics.Quantity.FromDecimal(0.001m), fromNumber);
         Assert.Equal(fromNumber, fromString);
         Assert.Equal(fromNumber, fromQuery);
+    }
+
+    /// <summary>
+    /// The order answer is serialized by build-time code (<c>DeribitOrderJson</c>): byte for byte what
+    /// the reflection serializer writes with the same settings, nulls, escapes, exact decimals and
+    /// nested trades included.
+    /// </summary>
+    [Fact]
+    public void The_generated_order_answer_serializer_writes_what_reflection_writes()
+    {
+        var reflectionOnly = new JsonSerializerOptions(DeribitJson.Options) { TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver() };
+        DeribitOrder Order(string label, string? cancelReason) => new()
+        {
+            OrderId = "12345", InstrumentName = "BTC_USDC-PERPETUAL", Direction = "buy", OrderType = "limit", OrderState = "cancelled",
+            Price = 95_000.5m, Amount = 0.12345678m, FilledAmount = 0.1m, AveragePrice = 94_999.123456m, CreationTimestamp = 1_764_000_000_000,
+            LastUpdateTimestamp = 1_764_000_000_123, TimeInForce = "good_til_cancelled", PostOnly = true, ReduceOnly = false, Label = label,
+            Commission = -0.000001m, IsLiquidation = false, Replaced = true, MaxShow = 0.12345678m, CancelReason = cancelReason,
+        };
+        DeribitUserTrade Trade(string? label, string? liquidation) => new()
+        {
+            TradeId = "7", TradeSeq = 3, OrderId = "12345", InstrumentName = "BTC_USDC-PERPETUAL", Direction = "buy", Price = 95_000.5m,
+            Amount = 0.1m, Fee = 4.75m, Liquidity = "T", Timestamp = 1_764_000_000_001, IndexPrice = 94_990m, MarkPrice = 94_995.25m,
+            OrderType = "limit", State = "open", Label = label, PostOnly = false, ReduceOnly = true, Liquidation = liquidation,
+        };
+        DeribitOrderResult[] answers =
+        [
+            new(Order("", null), []),
+            new(Order("a \"quoted\" <label> é ✓ \\ \u0001", "user_request"), [Trade(null, null), Trade("x", "T")]),
+        ];
+
+        foreach (var answer in answers)
+        {
+            Assert.Equal(JsonSerializer.Serialize(answer, reflectionOnly), JsonSerializer.Serialize(answer, DeribitJson.Options));
+            var generated = new ArrayBufferWriter<byte>();
+            var reflected = new ArrayBufferWriter<byte>();
+            RpcResponse.WriteResult(generated, null, answer, 1, 2);
+            using (var writer = new Utf8JsonWriter(reflected, new JsonWriterOptions { SkipValidation = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+            {
+                writer.WriteStartObject();
+                writer.WriteString("jsonrpc"u8, "2.0"u8);
+                writer.WritePropertyName("result"u8);
+                JsonSerializer.Serialize(writer, answer, reflectionOnly);
+                writer.WriteNumber("usIn"u8, 1);
+                writer.WriteNumber("usOut"u8, 2);
+                writer.WriteNumber("usDiff"u8, 1);
+                writer.WriteBoolean("testnet"u8, false);
+                writer.WriteEndObject();
+            }
+
+            Assert.Equal(Encoding.UTF8.GetString(reflected.WrittenSpan), Encoding.UTF8.GetString(generated.WrittenSpan));
+        }
     }
 
     [Fact]
