@@ -149,6 +149,30 @@ public sealed class QuietServerTests(QuietServer fixture) : IClassFixture<QuietS
         Assert.Equal(stampedBefore, (await Server.GetOkAsync("/api/status")).GetProperty("lastStampedSequence").GetInt64());
     }
 
+    /// <summary>
+    /// JSON lets a string escape half of a UTF-16 surrogate pair (<c>"\ud800"</c>), which is no text:
+    /// in a field name, a string field or a decimal, the request is refused as malformed (it once
+    /// answered 500), and nothing reaches the engine.
+    /// </summary>
+    [Theory]
+    [InlineData("orders", "{\"accountId\":ACCOUNT,\"instrument\":\"BTC_USDC-PERPETUAL\\ud800\",\"side\":\"buy\",\"price\":\"1000\",\"amount\":\"0.01\"}", 903, "instrument")]
+    [InlineData("orders", "{\"accountId\":ACCOUNT,\"instrument\":\"BTC_USDC-PERPETUAL\",\"side\":\"b\\udc00uy\",\"price\":\"1000\",\"amount\":\"0.01\"}", 903, "side")]
+    [InlineData("orders", "{\"accountId\":ACCOUNT,\"\\ud800\":1,\"instrument\":\"BTC_USDC-PERPETUAL\",\"side\":\"buy\",\"price\":\"1000\",\"amount\":\"0.01\"}", 900, null)]
+    [InlineData("deposit", "{\"amount\":\"1\\ud800\"}", 903, "amount")]
+    public async Task A_string_escaping_half_a_surrogate_pair_is_refused_as_malformed(string endpoint, string body, int code, string? field)
+    {
+        int accountId = await Server.OpenFundedAccountAsync("20000");
+        long stampedBefore = (await Server.GetOkAsync("/api/status")).GetProperty("lastStampedSequence").GetInt64();
+        string path = endpoint == "orders" ? "/api/orders" : $"/api/accounts/{accountId}/deposit";
+
+        var (status, error) = await Server.PostRawAsync(path, body.Replace("ACCOUNT", accountId.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
+
+        Assert.Equal((400, code), (status, error.GetProperty("code").GetInt32()));
+        Assert.Equal(field, error.TryGetProperty("field", out var named) ? named.GetString() : null);
+        Assert.Contains("surrogate", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal(stampedBefore, (await Server.GetOkAsync("/api/status")).GetProperty("lastStampedSequence").GetInt64());
+    }
+
     [Fact]
     public async Task Requests_with_missing_unknown_or_invalid_fields_are_refused_with_the_field_named()
     {

@@ -68,6 +68,11 @@ internal sealed class RequestFields
         {
             result.Fail(GatewayReason.MalformedRequest, null, $"The request body is not valid JSON: {ex.Message}");
         }
+        catch (InvalidOperationException)
+        {
+            // A field name escaping half of a UTF-16 surrogate pair ("\ud800"): valid JSON, but no text.
+            result.Fail(GatewayReason.MalformedRequest, null, NotText("A field name"));
+        }
 
         return result;
     }
@@ -85,6 +90,22 @@ internal sealed class RequestFields
     }
 
     public void Fail(GatewayReason reason, string? field, string message) => Error ??= ApiError.From(reason, field, message);
+
+    /// <summary>A string field's text; null (and the request refused) when it escapes half of a UTF-16 surrogate pair, which is valid JSON but no text.</summary>
+    private string? Text(string name, JsonElement e)
+    {
+        try
+        {
+            return e.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            Fail(GatewayReason.InvalidValue, name, NotText($"'{name}'"));
+            return null;
+        }
+    }
+
+    private static string NotText(string what) => $"{what} is not valid text: it escapes half of a UTF-16 surrogate pair (\\ud800 to \\udfff without its other half).";
 
     /// <summary>Refuses fields nobody read; call after every getter.</summary>
     public void RejectUnknownFields()
@@ -113,7 +134,7 @@ internal sealed class RequestFields
             return null;
         }
 
-        return e.GetString();
+        return Text(name, e);
     }
 
     public bool Bool(string name, bool defaultValue = false)
@@ -129,7 +150,7 @@ internal sealed class RequestFields
                 return true;
             case JsonValueKind.False:
                 return false;
-            case JsonValueKind.String when bool.TryParse(e.GetString(), out bool b):
+            case JsonValueKind.String when bool.TryParse(Text(name, e), out bool b):
                 return b;
             default:
                 Fail(GatewayReason.InvalidValue, name, $"'{name}' must be true or false.");
@@ -153,7 +174,7 @@ internal sealed class RequestFields
         string? text = e.ValueKind switch
         {
             JsonValueKind.Number => e.GetRawText(),
-            JsonValueKind.String => e.GetString(),
+            JsonValueKind.String => Text(name, e),
             _ => null,
         };
         decimal value = 0;
@@ -216,7 +237,7 @@ internal sealed class RequestFields
         string? text = e.ValueKind switch
         {
             JsonValueKind.Number => e.GetRawText(),
-            JsonValueKind.String => e.GetString(),
+            JsonValueKind.String => Text(name, e),
             _ => null,
         };
         if (text is null)
