@@ -7,7 +7,9 @@
 #   bench/api-load.sh [--rate 100000] [--seconds 10] [--warmup-seconds 3] [--send-interval-us 0]
 #
 # Environment: SERVER_ARGS (more server options, e.g. "--InlineSocketIo true"), SERVER_ENV and
-# CLIENT_ENV (a command prefix for each process, e.g. "env DOTNET_TieredPGO=0" or "taskset -c 1").
+# CLIENT_ENV (a command prefix for each process, e.g. "env DOTNET_TieredPGO=0" or "taskset -c 1"),
+# SKIP_BUILD=1 to run the Release builds already there (a machine with the .NET runtime but no SDK),
+# TMPDIR for where the data directory goes (its disk is the one every answer waits for).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port=${PORT:-5091}
@@ -16,17 +18,40 @@ server=""
 operator_token=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
 trap '[ -n "$server" ] && { kill $server 2>/dev/null; wait $server 2>/dev/null; }; rm -rf "$data"' EXIT
 
-dotnet build -c Release src/Clearhouse.Server -v quiet -nologo >/dev/null
-dotnet build -c Release bench/Clearhouse.Benchmarks -v quiet -nologo >/dev/null
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+  dotnet build -c Release src/Clearhouse.Server -v quiet -nologo >/dev/null
+  dotnet build -c Release bench/Clearhouse.Benchmarks -v quiet -nologo >/dev/null
+fi
 DOTNET_gcServer=0 ${SERVER_ENV:-} dotnet src/Clearhouse.Server/bin/Release/net10.0/Clearhouse.Server.dll \
   --urls "http://127.0.0.1:$port" --data-dir "$data" --demo false --OperatorToken "$operator_token" --Logging:LogLevel:Default Warning ${SERVER_ARGS:-} &
 server=$!
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.2; done
+# request GET|POST PATH [JSON]: the operator's calls (a POST carries the operator token), through
+# curl where there is one, else Python (the 16-core machine in docs/benchmarks.md had no curl).
+request() {
+  if command -v curl >/dev/null; then
+    if [ "$1" = GET ]; then
+      curl -sf "http://127.0.0.1:$port$2"
+    else
+      curl -sf -H "Authorization: Bearer $operator_token" -H 'Content-Type: application/json' -X POST "http://127.0.0.1:$port$2" -d "${3:-}"
+    fi
+  else
+    python3 -c '
+import sys, urllib.request
+method, url, token, body = sys.argv[1:5]
+headers = {} if method == "GET" else {"Authorization": "Bearer " + token, "Content-Type": "application/json"}
+request = urllib.request.Request(url, data=body.encode() if method == "POST" else None, headers=headers, method=method)
+try:
+    sys.stdout.write(urllib.request.urlopen(request, timeout=10).read().decode())
+except Exception:
+    sys.exit(22)
+' "$1" "http://127.0.0.1:$port$2" "$operator_token" "${3:-}"
+  fi
+}
+for _ in $(seq 100); do request GET /health >/dev/null && break; sleep 0.2; done
 
-op="Authorization: Bearer $operator_token"
-account=$(curl -sf -H "$op" -X POST "http://127.0.0.1:$port/api/accounts" | sed -E 's/.*"accountId":([0-9]+).*/\1/')
-curl -sf -H "$op" -X POST "http://127.0.0.1:$port/api/accounts/$account/deposit" -H 'Content-Type: application/json' -d '{"amount":"100000000"}' >/dev/null
-key=$(curl -sf -H "$op" -X POST "http://127.0.0.1:$port/api/accounts/$account/api-keys" -H 'Content-Type: application/json' -d '{"scopes":"read,trade","name":"bench"}')
+account=$(request POST /api/accounts | sed -E 's/.*"accountId":([0-9]+).*/\1/')
+request POST "/api/accounts/$account/deposit" '{"amount":"100000000"}' >/dev/null
+key=$(request POST "/api/accounts/$account/api-keys" '{"scopes":"read,trade","name":"bench"}')
 client_id=$(echo "$key" | sed -E 's/.*"clientId":"([^"]+)".*/\1/')
 client_secret=$(echo "$key" | sed -E 's/.*"clientSecret":"([^"]+)".*/\1/')
 

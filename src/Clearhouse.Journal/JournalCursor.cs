@@ -61,6 +61,12 @@ public sealed class JournalCursor : IDisposable
                 break;
             }
             var defect = _scanner!.Next(out var atEnd, out var sequence, out _, out var offset);
+            if (defect != FrameDefect.None && _nextSegment == _segments.Count && _scanner.AtZeroTail(defect))
+            {
+                // The last segment's preallocated zeros: its data ends here.
+                CloseSegment();
+                continue;
+            }
             if (defect != FrameDefect.None)
             {
                 throw new JournalCorruptedException(_segment.Path, offset, defect,

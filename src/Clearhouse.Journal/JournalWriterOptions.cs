@@ -11,6 +11,15 @@ public sealed class JournalWriterOptions
     /// </summary>
     public long SegmentSizeBytes { get; init; } = 64L * 1024 * 1024;
 
+    /// <summary>
+    /// Keep this many bytes of zeros written ahead of the data in the current segment (default
+    /// 1 MiB; 0 appends without preallocating). A commit into blocks that already exist changes
+    /// neither the file's size nor its block map, so its fdatasync flushes only the data. The zeros
+    /// are cut off when the segment is closed; after a crash, readers and recovery take them for the
+    /// end of the data. See docs/durability.md, "Preallocation".
+    /// </summary>
+    public int PreallocateBytes { get; init; } = 1024 * 1024;
+
     /// <summary>Initial capacity of each of the two append buffers (default 4 MiB); they grow on demand.</summary>
     public int BufferSizeBytes { get; init; } = 4 * 1024 * 1024;
 
@@ -41,14 +50,30 @@ public sealed class JournalWriterOptions
     /// </summary>
     public Action<Exception> FatalHandler { get; init; } = DurabilityFailure.StopProcess;
 
-    /// <summary>Test seam: opens segment files (to inject write or fsync failures).</summary>
-    internal Func<string, FileMode, StorageFile> OpenFile { get; init; } = StorageFile.Open;
+    /// <summary>
+    /// How each commit is made durable (default <see cref="JournalSync.DataSync"/>: fdatasync on
+    /// Linux). See docs/durability.md, "fsync or fdatasync".
+    /// </summary>
+    public JournalSync Sync { get; init; } = JournalSync.DataSync;
+
+    /// <summary>Test seam: opens segment files (to inject write or fsync failures); null opens a plain <see cref="StorageFile"/> with <see cref="Sync"/>.</summary>
+    internal Func<string, FileMode, StorageFile>? OpenFile { get; init; }
+
+    internal StorageFile Open(string path, FileMode mode) => OpenFile is { } open ? open(path, mode) : new StorageFile(path, mode, Sync);
 
     internal void Validate()
     {
         if (SegmentSizeBytes < 1024)
         {
             throw new ArgumentOutOfRangeException(nameof(SegmentSizeBytes), SegmentSizeBytes, "A segment must hold at least 1 KiB.");
+        }
+        if (PreallocateBytes < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(PreallocateBytes), PreallocateBytes, "Preallocation cannot be negative.");
+        }
+        if (!Enum.IsDefined(Sync))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Sync), Sync, "Not a JournalSync value.");
         }
         if (BufferSizeBytes < 1024 || MaxBufferSizeBytes < BufferSizeBytes)
         {

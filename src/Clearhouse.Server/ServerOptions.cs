@@ -1,4 +1,5 @@
 using System.Globalization;
+using Clearhouse.Journal;
 using Clearhouse.Journal.Blocks;
 
 namespace Clearhouse.Server;
@@ -36,6 +37,20 @@ public sealed record ServerOptions
     /// runs in memory only (nothing survives a restart; for tests and throwaway demos). Key <c>Journal</c>.
     /// </summary>
     public bool Journal { get; init; } = true;
+
+    /// <summary>
+    /// How the journal makes each commit durable: <c>fdatasync</c> (the default; on Linux it skips
+    /// the modification time, elsewhere it is fsync) or <c>fsync</c>. Both put every acknowledged
+    /// command on disk first. Key <c>JournalSync</c>; see docs/durability.md, "fsync or fdatasync".
+    /// </summary>
+    public JournalSync JournalSync { get; init; } = JournalSync.DataSync;
+
+    /// <summary>
+    /// Bytes of zeros the journal keeps written ahead of its data, so that a commit overwrites
+    /// blocks that exist instead of growing the file. Key <c>JournalPreallocateBytes</c>; default
+    /// 1 MiB; 0 off. See docs/durability.md, "Preallocation".
+    /// </summary>
+    public int JournalPreallocateBytes { get; init; } = 1024 * 1024;
 
     /// <summary>Period of the clock <c>Tick</c> command, in milliseconds; 0 sends none. Key <c>TickMillis</c>; default 250.</summary>
     public int TickMillis { get; init; } = 250;
@@ -159,6 +174,24 @@ public sealed record ServerOptions
         if (configuration["Journal"] is { } journal)
         {
             options = options with { Journal = Bool("--journal", journal) };
+        }
+
+        if (configuration["JournalSync"] is { } sync)
+        {
+            options = options with
+            {
+                JournalSync = sync.Trim().ToLowerInvariant() switch
+                {
+                    "fdatasync" => JournalSync.DataSync,
+                    "fsync" => JournalSync.Fsync,
+                    _ => throw new ServerConfigurationException($"--JournalSync must be fdatasync or fsync, not '{sync}'."),
+                },
+            };
+        }
+
+        if (configuration["JournalPreallocateBytes"] is { } preallocate)
+        {
+            options = options with { JournalPreallocateBytes = (int)Whole("--JournalPreallocateBytes", preallocate, 0, 64L * 1024 * 1024, "bytes") };
         }
 
         if (configuration["TickMillis"] is { } tickMillis)

@@ -181,6 +181,31 @@ internal sealed class FrameScanner : IDisposable
         return -1;
     }
 
+    /// <summary>
+    /// Whether the bad frame this scanner stopped at is where the data ends in a segment preallocated
+    /// with zeros (<see cref="JournalWriterOptions.PreallocateBytes"/>): a zero length field, or a
+    /// header cut off, with nothing but zero bytes from there to the end of the file.
+    /// </summary>
+    public bool AtZeroTail(FrameDefect defect) =>
+        (defect is FrameDefect.ZeroLength or FrameDefect.IncompleteHeader) && IsZeroFrom(_file, Position, FileLength);
+
+    /// <summary>Whether every byte of <paramref name="file"/> in [<paramref name="from"/>, <paramref name="fileLength"/>) is zero.</summary>
+    public static bool IsZeroFrom(SafeFileHandle file, long from, long fileLength)
+    {
+        var window = new byte[(int)Math.Clamp(fileLength - from, 1, 256 * 1024)];
+        for (var offset = from; offset < fileLength;)
+        {
+            var count = (int)Math.Min(window.Length, fileLength - offset);
+            ReadExactly(file, window.AsSpan(0, count), offset);
+            if (window.AsSpan(0, count).ContainsAnyExcept((byte)0))
+            {
+                return false;
+            }
+            offset += count;
+        }
+        return true;
+    }
+
     internal static void ReadExactly(SafeFileHandle file, Span<byte> destination, long offset)
     {
         while (!destination.IsEmpty)

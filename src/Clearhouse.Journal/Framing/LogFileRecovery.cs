@@ -2,8 +2,10 @@ namespace Clearhouse.Journal.Framing;
 
 /// <summary>
 /// Validates one file of frames and applies the torn-tail rule to it (docs/durability.md,
-/// "Recovery rules"): a bad frame is a torn tail only when the file is the last of its log and no
-/// structurally valid frame starts at any later byte offset of the file; then the file is cut back
+/// "Recovery rules"). In the last file, zeros from a bad frame to the end of the file are the
+/// writer's preallocation: the data ends there, nothing is cut or reported. Otherwise a bad frame
+/// is a torn tail only when the file is the last of its log and no structurally valid frame
+/// starts at any later byte offset of the file; then the file is cut back
 /// to the end of the last good record and fsynced. Any other bad frame, a sequence that does not
 /// increase, or a first record that contradicts the file name throws
 /// <see cref="JournalCorruptedException"/> naming the file and offset.
@@ -53,6 +55,11 @@ internal static class LogFileRecovery
                 continue;
             }
 
+            if (isLastFile && scanner.AtZeroTail(defect))
+            {
+                // Zeros the writer preallocated past its last record: the end of the data, not damage.
+                return Finish(first, last, previousSequence, count, offset);
+            }
             if (!isLastFile)
             {
                 throw new JournalCorruptedException(path, offset, defect,
@@ -72,17 +79,22 @@ internal static class LogFileRecovery
             var tail = new TornTail(path, offset, fileLength - offset, defect, Truncated: writable, FileRemoved: false);
             return new Result(first, count == 0 ? previousSequence : last, count, offset, tail);
         }
-        if (count == 0 && !isLastFile)
+        return Finish(first, last, previousSequence, count, fileLength);
+
+        Result Finish(long first, long last, long previousSequence, long count, long validLength)
         {
-            throw new JournalCorruptedException(path, 0, FrameDefect.EmptySegment,
-                "A segment before the last one holds no record.");
+            if (count == 0 && !isLastFile)
+            {
+                throw new JournalCorruptedException(path, 0, FrameDefect.EmptySegment,
+                    "A segment before the last one holds no record.");
+            }
+            if (writable)
+            {
+                // A process crash can leave written but unsynced records in the page cache. Recovery
+                // hands them on as valid, so make them durable before anything is built on them.
+                RandomAccess.FlushToDisk(handle);
+            }
+            return new Result(first, count == 0 ? previousSequence : last, count, validLength, null);
         }
-        if (writable)
-        {
-            // A process crash can leave written but unsynced records in the page cache. Recovery
-            // hands them on as valid, so make them durable before anything is built on them.
-            RandomAccess.FlushToDisk(handle);
-        }
-        return new Result(first, count == 0 ? previousSequence : last, count, fileLength, null);
     }
 }

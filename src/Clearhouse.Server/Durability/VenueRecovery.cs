@@ -51,7 +51,7 @@ public static class VenueRecovery
         try
         {
             // 1. The journal, first: its lock keeps a second server out before anything is touched.
-            journal = JournalWriter.Open(DataLayout.JournalDirectory(data), new JournalWriterOptions { OnDurable = acknowledgements.Release });
+            journal = JournalWriter.Open(DataLayout.JournalDirectory(data), new JournalWriterOptions { OnDurable = acknowledgements.Release, Sync = options.JournalSync, PreallocateBytes = options.JournalPreallocateBytes });
             var journalReport = journal.Recovery;
 
             // 2. The stored block headers.

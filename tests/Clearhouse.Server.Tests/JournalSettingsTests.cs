@@ -1,0 +1,42 @@
+using Clearhouse.Journal;
+using Microsoft.Extensions.Configuration;
+
+namespace Clearhouse.Server.Tests;
+
+/// <summary>The journal's commit settings (docs/durability.md, "fsync or fdatasync" and "Preallocation") are read strictly.</summary>
+public sealed class JournalSettingsTests
+{
+    private static ServerOptions Parse(params string[] args) =>
+        ServerOptions.From(new ConfigurationBuilder().AddCommandLine(args).Build());
+
+    [Fact]
+    public void By_default_commits_use_fdatasync_over_a_megabyte_of_preallocated_zeros()
+    {
+        var options = Parse();
+        Assert.Equal(JournalSync.DataSync, options.JournalSync);
+        Assert.Equal(1024 * 1024, options.JournalPreallocateBytes);
+    }
+
+    [Theory]
+    [InlineData("fsync", JournalSync.Fsync)]
+    [InlineData("fdatasync", JournalSync.DataSync)]
+    [InlineData(" FSYNC ", JournalSync.Fsync)]
+    public void The_sync_call_can_be_chosen(string text, JournalSync expected) =>
+        Assert.Equal(expected, Parse("--JournalSync", text).JournalSync);
+
+    [Theory]
+    [InlineData("--JournalSync", "osync")]
+    [InlineData("--JournalSync", "")]
+    [InlineData("--JournalPreallocateBytes", "-1")]
+    [InlineData("--JournalPreallocateBytes", "1MiB")]
+    [InlineData("--JournalPreallocateBytes", "67108865")]
+    public void A_setting_that_is_not_understood_stops_the_start_with_its_name(string key, string value)
+    {
+        var error = Assert.Throws<ServerConfigurationException>(() => Parse(key, value));
+        Assert.Contains(key, error.Message);
+    }
+
+    [Fact]
+    public void Preallocation_can_be_turned_off() =>
+        Assert.Equal(0, Parse("--JournalPreallocateBytes", "0").JournalPreallocateBytes);
+}
