@@ -32,6 +32,19 @@ public sealed class OperationsTests
         Assert.Contains("clearhouse_insurance_fund_usdc", text);
         Assert.Matches(@"clearhouse_oracle_staleness_seconds\{underlying=""BTC""\} [0-9.]+", text);
         Assert.Contains("clearhouse_liquidation_events_total{kind=\"step\"} 0", text);
+
+        // The process's garbage collector, for telling GC pauses from other stalls: the counters
+        // are the runtime's own, and they only grow.
+        double Value(string metrics, string series) =>
+            double.Parse(System.Text.RegularExpressions.Regex.Match(metrics, "^" + System.Text.RegularExpressions.Regex.Escape(series) + " (\\S+)$", System.Text.RegularExpressions.RegexOptions.Multiline).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        double allocated = Value(text, "clearhouse_gc_allocated_bytes_total");
+        Assert.True(allocated > 0);
+        Assert.True(Value(text, "clearhouse_gc_pause_seconds_total") >= 0);
+        Assert.True(Value(text, "clearhouse_gc_collections_total{generation=\"2\"}") >= 0);
+        GC.Collect(0);
+        string later = await server.Http.GetStringAsync("/metrics");
+        Assert.True(Value(later, "clearhouse_gc_collections_total{generation=\"0\"}") >= 1);
+        Assert.True(Value(later, "clearhouse_gc_allocated_bytes_total") > allocated);
     }
 
     [Fact]

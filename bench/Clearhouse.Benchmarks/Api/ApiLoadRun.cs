@@ -51,7 +51,7 @@ public static partial class ApiLoadRun
         }
     }
 
-    private sealed record Options(Uri WebSocket, string ClientId, string ClientSecret, int Rate, int Seconds, int WarmupSeconds, string Instrument, string Price, string Amount, int ServerPid, int SendIntervalMicros)
+    private sealed record Options(Uri Http, Uri WebSocket, string ClientId, string ClientSecret, int Rate, int Seconds, int WarmupSeconds, string Instrument, string Price, string Amount, int ServerPid, int SendIntervalMicros)
     {
         public static Options Parse(string[] args)
         {
@@ -63,6 +63,7 @@ public static partial class ApiLoadRun
 
             string url = Get("--url", "http://127.0.0.1:5080").TrimEnd('/');
             return new Options(
+                new Uri(url),
                 new Uri(url.Replace("http://", "ws://", StringComparison.Ordinal).Replace("https://", "wss://", StringComparison.Ordinal) + "/ws/api/v2"),
                 Get("--client-id"),
                 Get("--client-secret"),
@@ -396,6 +397,7 @@ public static partial class ApiLoadRun
         byte[] price = Encoding.UTF8.GetBytes(options.Price);
         byte[] amount = Encoding.UTF8.GetBytes(options.Amount);
         var frame = new byte[512];
+        var gcStart = report ? ServerGc.Read(options.Http) : null;
         long serverCpuStart = ServerCpuMillis(options.ServerPid);
         var clientCpuStart = Process.GetCurrentProcess().TotalProcessorTime;
         long start = Stopwatch.GetTimestamp();
@@ -452,6 +454,7 @@ public static partial class ApiLoadRun
         bool finished = receiver.Join(TimeSpan.FromSeconds(30));
         long end = Stopwatch.GetTimestamp();
         long serverCpuEnd = ServerCpuMillis(options.ServerPid);
+        var gcEnd = report ? ServerGc.Read(options.Http) : null;
         var clientCpu = Process.GetCurrentProcess().TotalProcessorTime - clientCpuStart;
         if (receiveFailure is not null)
         {
@@ -476,6 +479,13 @@ public static partial class ApiLoadRun
                 Console.WriteLine($"server CPU during the measured run: {cpu:N0} ms (user + system), {cpu * 1000.0 / total:F1} µs per order, {cpu / 1000.0 / allSeconds:F2} cores");
             }
 
+            if (gcStart is not null && gcEnd is not null)
+            {
+                Console.WriteLine($"server GC during the measured run: {gcEnd.Gen0 - gcStart.Gen0:N0} gen0, {gcEnd.Gen1 - gcStart.Gen1:N0} gen1, {gcEnd.Gen2 - gcStart.Gen2:N0} gen2 collections; "
+                    + $"paused {(gcEnd.PauseSeconds - gcStart.PauseSeconds) * 1000:N1} ms ({(gcEnd.PauseSeconds - gcStart.PauseSeconds) * 100 / allSeconds:F2}% of the run); "
+                    + $"{(gcEnd.AllocatedBytes - gcStart.AllocatedBytes) / (double)total:N0} bytes allocated per order");
+            }
+
             Console.WriteLine($"client CPU during the measured run: {clientCpu.TotalMilliseconds:N0} ms, {clientCpu.TotalMicroseconds / total:F1} µs per order, {clientCpu.TotalSeconds / allSeconds:F2} cores (this machine has {Environment.ProcessorCount})");
 
             if (firstError is not null)
@@ -485,6 +495,40 @@ public static partial class ApiLoadRun
         }
 
         return errors == 0 ? 0 : 1;
+    }
+
+    /// <summary>The server's garbage-collection counters, from its <c>/metrics</c> (docs/operations.md).</summary>
+    private sealed record ServerGc(double Gen0, double Gen1, double Gen2, double PauseSeconds, double AllocatedBytes)
+    {
+        /// <summary>Scrapes <c>/metrics</c>; null when the server does not answer or lacks the counters.</summary>
+        public static ServerGc? Read(Uri server)
+        {
+            try
+            {
+                using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+                string text = http.GetStringAsync(new Uri(server, "/metrics")).GetAwaiter().GetResult();
+                var values = new Dictionary<string, double>(StringComparer.Ordinal);
+                foreach (string line in text.Split('\n'))
+                {
+                    if (line.StartsWith("clearhouse_gc_", StringComparison.Ordinal))
+                    {
+                        int space = line.LastIndexOf(' ');
+                        values[line[..space]] = double.Parse(line[(space + 1)..], CultureInfo.InvariantCulture);
+                    }
+                }
+
+                return new ServerGc(
+                    values["clearhouse_gc_collections_total{generation=\"0\"}"],
+                    values["clearhouse_gc_collections_total{generation=\"1\"}"],
+                    values["clearhouse_gc_collections_total{generation=\"2\"}"],
+                    values["clearhouse_gc_pause_seconds_total"],
+                    values["clearhouse_gc_allocated_bytes_total"]);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or KeyNotFoundException or FormatException)
+            {
+                return null;
+            }
+        }
     }
 
     /// <summary>User + system CPU of the server process so far (Linux /proc), in ms; -1 when not known.</summary>

@@ -24,6 +24,8 @@ public sealed class VenueMetrics : ICommandObserver
     private static readonly double[] LatencyBuckets =
         [0.000_025, 0.000_05, 0.000_1, 0.000_2, 0.000_3, 0.000_5, 0.000_75, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 
+    private static readonly string[] GenerationLabels = ["0", "1", "2"];
+
     private readonly long[] rejectsByCode = new long[1024];
     private long liquidationSteps;
     private long backstopTakeovers;
@@ -43,6 +45,9 @@ public sealed class VenueMetrics : ICommandObserver
     private readonly Gauge connections;
     private readonly Histogram orderAck;
     private readonly Counter apiCalls;
+    private readonly Counter gcCollections;
+    private readonly Counter gcPause;
+    private readonly Counter gcAllocated;
 
     public VenueMetrics(Sequencer sequencer, DeribitConnections webSocketConnections, TimeProvider clock)
     {
@@ -65,6 +70,9 @@ public sealed class VenueMetrics : ICommandObserver
             Buckets = LatencyBuckets,
         });
         apiCalls = factory.CreateCounter("clearhouse_api_calls_total", "Deribit API calls by method and outcome (0: success, else the Deribit error code).", "method", "code");
+        gcCollections = factory.CreateCounter("clearhouse_gc_collections_total", "Garbage collections of the server process, by generation (0, 1, 2).", "generation");
+        gcPause = factory.CreateCounter("clearhouse_gc_pause_seconds_total", "Time the garbage collector has paused the server process's threads.");
+        gcAllocated = factory.CreateCounter("clearhouse_gc_allocated_bytes_total", "Bytes allocated on the managed heap by the server process.");
 
         Registry.AddBeforeCollectCallback(async cancel =>
         {
@@ -74,6 +82,13 @@ public sealed class VenueMetrics : ICommandObserver
             awaitingDurability.Set(sequencer.AwaitingDurability);
             lastSequence.Set(sequencer.LastStampedSequence);
             connections.Set(webSocketConnections.Count);
+            for (int generation = 0; generation <= 2; generation++)
+            {
+                gcCollections.WithLabels(GenerationLabels[generation]).IncTo(GC.CollectionCount(generation));
+            }
+
+            gcPause.IncTo(GC.GetTotalPauseDuration().TotalSeconds);
+            gcAllocated.IncTo(GC.GetTotalAllocatedBytes());
             for (int code = 0; code < rejectsByCode.Length; code++)
             {
                 long count = Volatile.Read(ref rejectsByCode[code]);

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The API benchmark's whole matrix in one command, as docs/benchmarks.md reports it ("On a 16-core
+# machine"): describes the machine (cores, kernel, the disk's commit latency, how often the host takes
+# a core away, a loopback round trip), then runs bench/api-load.sh at 1,000 to 200,000 orders/s with
+# and without --InlineSocketIo, the journal off for reference, and client and server squeezed onto
+# two cores. About 4 minutes. Everything goes to standard output; save it with `| tee FILE`.
+#
+#   bench/api-matrix.sh [--quick]     (--quick: 1-second runs, to check the script itself)
+#
+# Environment as for bench/api-load.sh (SKIP_BUILD=1 where there is a .NET runtime but no SDK).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+quick=0; [ "${1:-}" = --quick ] && quick=1
+secs() { [ $quick = 1 ] && echo 1 || echo "$1"; }
+t0=$(date +%s)
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+  dotnet build -c Release src/Clearhouse.Server -v quiet -nologo >/dev/null && dotnet build -c Release bench/Clearhouse.Benchmarks -v quiet -nologo >/dev/null || exit 1
+fi
+echo "== machine"
+uname -r; echo "$(nproc) cores"; lscpu 2>/dev/null | grep -E 'Model name|Hypervisor|L3' ; grep -o 'nested_pvm=[0-9]' /proc/cmdline; free -g | head -2
+echo "data directories under ${TMPDIR:-/tmp} ($(stat -f -c %T "${TMPDIR:-/tmp}"))"
+echo "== commit latency";  timeout 60 bench/fsync-latency.sh "${TMPDIR:-/tmp}"
+echo "== cpu gaps";        timeout 30 python3 bench/cpu-gaps.py "$(secs 5)"
+echo "== loopback round trip"; timeout 30 python3 bench/loopback-pingpong.py
+load() { # label, then VAR=value settings, then the api-load.sh arguments
+  local label=$1; shift
+  echo "== $label  [$(( $(date +%s) - t0 )) s]"
+  timeout 120 env SKIP_BUILD=1 "$@" 2>&1 | grep -E 'answered|latency|during the measured|closed'
+}
+I='--InlineSocketIo true'
+long="--seconds $(secs 10) --warmup-seconds $(secs 5)"; short="--seconds $(secs 8) --warmup-seconds $(secs 3)"
+for i in 1 2; do load "100,000/s inline #$i" SERVER_ARGS="$I" bench/api-load.sh --rate 100000 $long; done
+load "1,000/s inline"   SERVER_ARGS="$I" bench/api-load.sh --rate 1000 $long
+load "5,000/s inline"   SERVER_ARGS="$I" bench/api-load.sh --rate 5000 $short
+load "20,000/s inline"  SERVER_ARGS="$I" bench/api-load.sh --rate 20000 $short
+load "50,000/s inline"  SERVER_ARGS="$I" bench/api-load.sh --rate 50000 $short
+for i in 1 2; do load "100,000/s default #$i" bench/api-load.sh --rate 100000 $long; done
+load "1,000/s default"  bench/api-load.sh --rate 1000 $long
+load "150,000/s inline" SERVER_ARGS="$I" bench/api-load.sh --rate 150000 $short
+load "200,000/s inline" SERVER_ARGS="$I" bench/api-load.sh --rate 200000 $short
+load "100,000/s inline, journal off (answers not durable)" SERVER_ARGS="$I --journal false" bench/api-load.sh --rate 100000 $short
+load "100,000/s inline, server and client on cores 0-1" SERVER_ARGS="$I" SERVER_ENV="taskset -c 0,1" CLIENT_ENV="taskset -c 0,1" bench/api-load.sh --rate 100000 $short
+echo "== done in $(( $(date +%s) - t0 )) s"
