@@ -215,6 +215,69 @@ public sealed class RpcEnvelopeTests
         Assert.Equal(2m, parameters.Decimal("zzz"));
     }
 
+    [Theory]
+    [InlineData("0.001")]
+    [InlineData("50000")]
+    [InlineData("-2.5")]
+    [InlineData("1e5")]
+    [InlineData("00.1")]
+    [InlineData("1.")]
+    [InlineData("")]
+    [InlineData("abc")]
+    [InlineData("1234567890123456789012345678901234567890")]
+    [InlineData("0.12345678901234567890123456789012345678901234567890123456789012345678901")]
+    public void A_decimal_reads_the_same_from_a_json_number_a_json_string_an_escaped_string_and_a_query(string text)
+    {
+        static string Outcome(Func<decimal?> read)
+        {
+            try
+            {
+                return read()?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "null";
+            }
+            catch (RpcException ex)
+            {
+                return $"{ex.Error.Code} {ex.Error.Message} {ex.Error.Reason}";
+            }
+        }
+
+        string escaped = string.Concat(text.Select(c => $"\\u{(int)c:x4}"));
+        var fromString = Parse($"{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\",\"params\":{{\"p\":\"{text}\"}}}}").Params;
+        var fromEscaped = Parse($"{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\",\"params\":{{\"p\":\"{escaped}\"}}}}").Params;
+        var fromQuery = RpcParams.FromText(new Dictionary<string, string> { ["p"] = text });
+        string expected = Outcome(() => fromQuery.Decimal("p"));
+        Assert.Equal(expected, Outcome(() => fromString.Decimal("p")));
+        Assert.Equal(expected, Outcome(() => fromEscaped.Decimal("p")));
+        if (RpcEnvelope.TryParse(Encoding.UTF8.GetBytes($"{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\",\"params\":{{\"p\":{text}}}}}"), out var number, out _, out _))
+        {
+            Assert.Equal(expected, Outcome(() => number!.Params.Decimal("p"))); // where the text is a JSON number at all
+        }
+    }
+
+    private sealed class OneMethod(string name) : IRpcModule
+    {
+        public IEnumerable<RpcMethod> Methods() =>
+            [new RpcMethod(name, Server.Deribit.Auth.ApiScopes.None, RateClass.MarketData, (_, _) => ValueTask.FromResult<object?>(null))];
+    }
+
+    [Fact]
+    public void A_method_the_table_knows_is_its_shared_string_and_any_other_still_arrives()
+    {
+        string known = new string("public/test".AsSpan()); // not the interned literal
+        var table = new RpcMethodTable([new OneMethod(known)]);
+        static RpcEnvelope ParseWith(string json, RpcMethodTable table)
+        {
+            Assert.True(RpcEnvelope.TryParse(Encoding.UTF8.GetBytes(json), out var envelope, out _, out var error, table), error?.Reason);
+            return envelope!;
+        }
+
+        Assert.Same(known, ParseWith("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"public/test\"}", table).Method);
+        var escaped = ParseWith("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"public\\/test\"}", table).Method;
+        Assert.Equal("public/test", escaped);
+        Assert.NotSame(known, escaped);
+        Assert.Equal("public/other", ParseWith("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"public/other\"}", table).Method);
+        Assert.Equal("privé/x", ParseWith("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"privé/x\"}", table).Method);
+    }
+
     [Fact]
     public void Oversized_requests_are_refused_before_parsing()
     {

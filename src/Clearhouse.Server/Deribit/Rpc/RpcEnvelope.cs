@@ -38,9 +38,10 @@ public sealed class RpcEnvelope
     /// values a parser keeps differs between parsers, so neither is trusted), a batch (an array),
     /// a missing or non-string method, an id that is not a number or string, positional params.
     /// When the id could be read before the problem was found it is returned in <paramref name="id"/>,
-    /// so that the error answer carries it.
+    /// so that the error answer carries it. With <paramref name="methods"/>, a method name the table
+    /// knows is taken from it instead of being allocated.
     /// </summary>
-    public static bool TryParse(ReadOnlyMemory<byte> utf8, out RpcEnvelope? envelope, out byte[]? id, out RpcError? error)
+    public static bool TryParse(ReadOnlyMemory<byte> utf8, out RpcEnvelope? envelope, out byte[]? id, out RpcError? error, RpcMethodTable? methods = null)
     {
         envelope = null;
         id = null;
@@ -66,7 +67,7 @@ public sealed class RpcEnvelope
         {
             try
             {
-                return TryRead(document.RootElement, utf8.Span, out envelope, ref id, out error);
+                return TryRead(document.RootElement, utf8.Span, methods, out envelope, ref id, out error);
             }
             catch (InvalidOperationException)
             {
@@ -79,7 +80,7 @@ public sealed class RpcEnvelope
         }
     }
 
-    private static bool TryRead(JsonElement root, ReadOnlySpan<byte> utf8, out RpcEnvelope? envelope, ref byte[]? id, out RpcError? error)
+    private static bool TryRead(JsonElement root, ReadOnlySpan<byte> utf8, RpcMethodTable? methods, out RpcEnvelope? envelope, ref byte[]? id, out RpcError? error)
     {
         envelope = null;
         error = null;
@@ -121,7 +122,8 @@ public sealed class RpcEnvelope
             return false;
         }
 
-        if (!root.TryGetProperty("method", out var methodElement) || methodElement.ValueKind != JsonValueKind.String || methodElement.GetString() is not { Length: > 0 and <= 128 } method)
+        if (!root.TryGetProperty("method", out var methodElement) || methodElement.ValueKind != JsonValueKind.String
+            || (KnownMethod(methods, methodElement) ?? methodElement.GetString()) is not { Length: > 0 and <= 128 } method)
         {
             error = RpcError.InvalidRequest("'method' must be a method name such as \"public/get_time\".");
             return false;
@@ -134,10 +136,11 @@ public sealed class RpcEnvelope
             {
                 // One copy of the params object (not one per value): its elements outlive the request's document.
                 var copy = paramsElement.Clone();
-                var values = new Dictionary<string, JsonElement>(copy.GetPropertyCount(), StringComparer.Ordinal);
+                var values = new KeyValuePair<string, JsonElement>[copy.GetPropertyCount()];
+                int count = 0;
                 foreach (var property in copy.EnumerateObject())
                 {
-                    values[ParameterNames.Of(property)] = property.Value;
+                    values[count++] = new(ParameterNames.Of(property), property.Value);
                 }
 
                 parameters = RpcParams.FromJson(values);
@@ -151,6 +154,17 @@ public sealed class RpcEnvelope
 
         envelope = new RpcEnvelope(id, method, parameters);
         return true;
+    }
+
+    private static string? KnownMethod(RpcMethodTable? methods, JsonElement method)
+    {
+        if (methods is null)
+        {
+            return null;
+        }
+
+        var raw = JsonMarshal.GetRawUtf8Value(method); // the string with its quotes
+        return raw.Length >= 2 && raw.IndexOf((byte)'\\') < 0 ? methods.KnownName(raw[1..^1]) : null;
     }
 }
 

@@ -49,6 +49,20 @@ public sealed class RpcMethodTable
         }
 
         methods = all.ToFrozenDictionary(StringComparer.Ordinal);
+        byChars = methods.Keys.ToFrozenSet(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
+    }
+
+    private readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> byChars;
+
+    /// <summary>The table's own string for a method name given as UTF-8 without escapes, so that a request's method is not allocated; null for any other name.</summary>
+    public string? KnownName(ReadOnlySpan<byte> utf8)
+    {
+        Span<char> chars = stackalloc char[128];
+        return utf8.Length <= chars.Length
+            && System.Text.Encoding.UTF8.TryGetChars(utf8, chars, out int length)
+            && byChars.TryGetValue(chars[..length], out string? name)
+            ? name
+            : null;
     }
 
     public bool TryGet(string name, out RpcMethod method) => methods.TryGetValue(name, out method!);

@@ -124,7 +124,7 @@ public static class DeribitWebSocket
                 continue;
             }
 
-            if (!RpcEnvelope.TryParse(buffer.WrittenMemory, out var request, out byte[]? id, out var error))
+            if (!RpcEnvelope.TryParse(buffer.WrittenMemory, out var request, out byte[]? id, out var error, dispatcher.Methods))
             {
                 Answer(connection, id, RpcOutcome.Failed(error!), usIn, dispatcher);
                 continue;
