@@ -23,6 +23,9 @@ public sealed class RpcContext
 
     public required IPAddress RemoteAddress { get; init; }
 
+    /// <summary>The request's <c>id</c> as raw JSON, for an answer sent after the call returns (WebSocket).</summary>
+    public byte[]? RequestId { get; init; }
+
     /// <summary>The WebSocket connection; null over HTTP.</summary>
     public DeribitConnection? Connection { get; init; }
 

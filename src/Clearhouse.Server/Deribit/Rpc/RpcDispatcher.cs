@@ -25,14 +25,32 @@ public sealed class RpcDispatcher(RpcMethodTable methods, IApiAuthenticator auth
     /// <summary>Runs the call and records its outcome in the metrics (order entry: its latency too).</summary>
     public ValueTask<RpcOutcome> DispatchAsync(RpcContext context, RpcEnvelope request)
     {
-        var pending = RunAsync(context, request, out string metricName);
-        if (pending.IsCompletedSuccessfully)
+        if (Start(context, request, out string metricName, out var running) is { } outcome)
         {
-            Record(context, metricName, pending.Result);
+            Record(context, metricName, outcome);
+            return ValueTask.FromResult(outcome);
         }
 
-        // Otherwise the handler is still running, and AwaitAndRecord records it when it completes.
-        return pending;
+        return Finish(context, running, metricName, answer: null);
+    }
+
+    /// <summary>
+    /// Runs the call and records its outcome, like <see cref="DispatchAsync"/>, for a caller that
+    /// answers through a callback (the WebSocket): the outcome when the call finished at once, else
+    /// null, and <paramref name="answer"/> is called with it once it finishes, on the thread that
+    /// finishes it. One state machine per pending call, where awaiting <see cref="DispatchAsync"/>
+    /// took two.
+    /// </summary>
+    public RpcOutcome? Dispatch(RpcContext context, RpcEnvelope request, Action<RpcContext, RpcOutcome> answer)
+    {
+        if (Start(context, request, out string metricName, out var running) is { } outcome)
+        {
+            Record(context, metricName, outcome);
+            return outcome;
+        }
+
+        _ = Finish(context, running, metricName, answer);
+        return null;
     }
 
     private void Record(RpcContext context, string metricName, RpcOutcome outcome) =>
@@ -40,12 +58,17 @@ public sealed class RpcDispatcher(RpcMethodTable methods, IApiAuthenticator auth
 
     private static bool IsOrderEntry(string method) => method is "private/buy" or "private/sell" or "private/edit" or "private/cancel";
 
-    private ValueTask<RpcOutcome> RunAsync(RpcContext context, RpcEnvelope request, out string metricName)
+    /// <summary>
+    /// Checks and starts the call: its outcome when it finished at once (a refusal, or a handler that
+    /// did not wait), else null with the handler's pending result in <paramref name="running"/>.
+    /// </summary>
+    private RpcOutcome? Start(RpcContext context, RpcEnvelope request, out string metricName, out ValueTask<object?> running)
     {
+        running = default;
         if (!methods.TryGet(request.Method, out var method))
         {
             metricName = "unknown";
-            return ValueTask.FromResult(RpcOutcome.Failed(RpcError.MethodNotFound(request.Method)));
+            return RpcOutcome.Failed(RpcError.MethodNotFound(request.Method));
         }
 
         metricName = method.Name;
@@ -54,7 +77,7 @@ public sealed class RpcDispatcher(RpcMethodTable methods, IApiAuthenticator auth
         {
             if (method.WebSocketOnly && context.Transport != RpcTransport.WebSocket)
             {
-                return ValueTask.FromResult(RpcOutcome.Failed(RpcError.MustBeWebSocket(method.Name)));
+                return RpcOutcome.Failed(RpcError.MustBeWebSocket(method.Name));
             }
 
             long now = NowMicros();
@@ -67,40 +90,45 @@ public sealed class RpcDispatcher(RpcMethodTable methods, IApiAuthenticator auth
             {
                 if (context.Principal is not { } principal)
                 {
-                    return ValueTask.FromResult(RpcOutcome.Failed(RpcError.Unauthorized($"'{method.Name}' needs authentication: call public/auth, or sign the request.")));
+                    return RpcOutcome.Failed(RpcError.Unauthorized($"'{method.Name}' needs authentication: call public/auth, or sign the request."));
                 }
 
                 if (!principal.Allows(method.Scope))
                 {
-                    return ValueTask.FromResult(RpcOutcome.Failed(RpcError.Forbidden($"The API key '{principal.ClientId}' does not have the {method.Scope.ToString().ToLowerInvariant()} scope that '{method.Name}' needs.")));
+                    return RpcOutcome.Failed(RpcError.Forbidden($"The API key '{principal.ClientId}' does not have the {method.Scope.ToString().ToLowerInvariant()} scope that '{method.Name}' needs."));
                 }
             }
 
             if (rateLimiter.TryAcquire(context, method.RateClass, now) is { } limited)
             {
-                return ValueTask.FromResult(RpcOutcome.Failed(limited));
+                return RpcOutcome.Failed(limited);
             }
 
             var pending = method.Handler(context, request.Params);
-            return pending.IsCompletedSuccessfully ? ValueTask.FromResult(new RpcOutcome(pending.Result, null)) : AwaitAndRecord(context, pending, method.Name);
+            if (pending.IsCompletedSuccessfully)
+            {
+                return new RpcOutcome(pending.Result, null);
+            }
+
+            running = pending;
+            return null;
         }
         catch (Exception ex)
         {
-            return ValueTask.FromResult(Fail(ex, method.Name));
+            return Fail(ex, method.Name);
         }
     }
 
     /// <summary>
     /// Waits for a handler that did not finish at once (an order waits for the engine and the
-    /// journal) and records the outcome: one state machine per such call, where awaiting and
-    /// recording separately took two.
+    /// journal), records the outcome and, when given, answers it.
     /// </summary>
-    private async ValueTask<RpcOutcome> AwaitAndRecord(RpcContext context, ValueTask<object?> pending, string name)
+    private async ValueTask<RpcOutcome> Finish(RpcContext context, ValueTask<object?> running, string name, Action<RpcContext, RpcOutcome>? answer)
     {
         RpcOutcome outcome;
         try
         {
-            outcome = new RpcOutcome(await pending.ConfigureAwait(false), null);
+            outcome = new RpcOutcome(await running.ConfigureAwait(false), null);
         }
         catch (Exception ex)
         {
@@ -108,6 +136,7 @@ public sealed class RpcDispatcher(RpcMethodTable methods, IApiAuthenticator auth
         }
 
         Record(context, name, outcome);
+        answer?.Invoke(context, outcome);
         return outcome;
     }
 

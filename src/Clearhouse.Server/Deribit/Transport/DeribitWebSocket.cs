@@ -88,6 +88,9 @@ public static class DeribitWebSocket
     private static async Task ReadLoopAsync(WebSocket socket, DeribitConnection connection, RpcDispatcher dispatcher)
     {
         var buffer = new ArrayBufferWriter<byte>(4096);
+        // Answers the calls that finish after Dispatch returns (orders wait for the journal): one
+        // delegate per connection, not one per call.
+        Action<RpcContext, RpcOutcome> answerLater = (context, outcome) => Answer(context.Connection!, context.RequestId, outcome, context.UsIn, dispatcher);
         while (!connection.IsClosed)
         {
             buffer.ResetWrittenCount();
@@ -137,23 +140,13 @@ public static class DeribitWebSocket
                 RemoteAddress = connection.RemoteAddress,
                 Connection = connection,
                 Principal = connection.Principal,
+                RequestId = request!.Id,
             };
-            var pending = dispatcher.DispatchAsync(context, request!);
-            if (pending.IsCompletedSuccessfully)
+            if (dispatcher.Dispatch(context, request, answerLater) is { } outcome)
             {
-                Answer(connection, request!.Id, pending.Result, usIn, dispatcher);
-            }
-            else
-            {
-                _ = AnswerLaterAsync(connection, request!.Id, pending, usIn, dispatcher);
+                Answer(connection, request.Id, outcome, usIn, dispatcher);
             }
         }
-    }
-
-    private static async Task AnswerLaterAsync(DeribitConnection connection, byte[]? id, ValueTask<RpcOutcome> pending, long usIn, RpcDispatcher dispatcher)
-    {
-        var outcome = await pending.ConfigureAwait(false);
-        Answer(connection, id, outcome, usIn, dispatcher);
     }
 
     private static void Answer(DeribitConnection connection, byte[]? id, RpcOutcome outcome, long usIn, RpcDispatcher dispatcher)
