@@ -10,6 +10,8 @@
 # CLIENT_ENV (a command prefix for each process, e.g. "env DOTNET_TieredPGO=0" or "taskset -c 1"),
 # SKIP_BUILD=1 to run the Release builds already there (a machine with the .NET runtime but no SDK),
 # TMPDIR for where the data directory goes (its disk is the one every answer waits for).
+# The server runs with its own GC settings (server GC, DATAS off: docs/operations.md); the load
+# client with workstation GC, so that it takes no more than it needs of a small machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port=${PORT:-5091}
@@ -22,7 +24,7 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
   dotnet build -c Release src/Clearhouse.Server -v quiet -nologo >/dev/null
   dotnet build -c Release bench/Clearhouse.Benchmarks -v quiet -nologo >/dev/null
 fi
-DOTNET_gcServer=0 ${SERVER_ENV:-} dotnet src/Clearhouse.Server/bin/Release/net10.0/Clearhouse.Server.dll \
+${SERVER_ENV:-} dotnet src/Clearhouse.Server/bin/Release/net10.0/Clearhouse.Server.dll \
   --urls "http://127.0.0.1:$port" --data-dir "$data" --demo false --OperatorToken "$operator_token" --Logging:LogLevel:Default Warning ${SERVER_ARGS:-} &
 server=$!
 # request GET|POST PATH [JSON]: the operator's calls (a POST carries the operator token), through

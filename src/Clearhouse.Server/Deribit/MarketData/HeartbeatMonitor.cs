@@ -9,7 +9,8 @@ namespace Clearhouse.Server.Deribit.MarketData;
 /// the client sent any request since the last look. If it did, the server sends
 /// <c>{"method":"heartbeat","params":{"type":"heartbeat"}}</c>; if it did not, it sends
 /// <c>{"type":"test_request"}</c>, which the client answers with any request (Deribit asks for
-/// <c>public/test</c>); a client still silent one interval after a test request is disconnected.
+/// <c>public/test</c>); a client still silent a whole interval after the test request went out is
+/// disconnected (at the first tick from then on).
 /// The minimum interval is Deribit's 10 seconds; configuration key
 /// <c>Deribit:MinHeartbeatSeconds</c> lowers it (tests use 1).
 /// </summary>
@@ -65,26 +66,34 @@ public sealed class HeartbeatMonitor(TimeProvider clock, ILogger<HeartbeatMonito
         {
             using var timer = new PeriodicTimer(interval, clock);
             long seen = connection.RequestsReceived;
-            bool testRequested = false;
+            long testRequestedAt = -1; // when the unanswered test request went out; -1: none
             while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
             {
                 long now = connection.RequestsReceived;
                 if (now != seen)
                 {
                     seen = now;
-                    testRequested = false;
+                    testRequestedAt = -1;
                     connection.TrySend(Heartbeat);
                     continue;
                 }
 
-                if (testRequested)
+                if (testRequestedAt >= 0)
                 {
+                    // A whole interval from the test request, not just the next tick: a tick handled
+                    // late (a busy machine) is followed at once by the next, which would leave the
+                    // client almost no time to answer.
+                    if (clock.GetElapsedTime(testRequestedAt) < interval)
+                    {
+                        continue;
+                    }
+
                     logger.LogInformation("WebSocket connection {Connection} did not answer its heartbeat test request.", connection.Id);
                     connection.Abort("heartbeat: no request within the interval after a test_request");
                     return;
                 }
 
-                testRequested = true;
+                testRequestedAt = clock.GetTimestamp();
                 connection.TrySend(TestRequest);
             }
         }
