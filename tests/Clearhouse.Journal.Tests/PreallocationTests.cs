@@ -38,6 +38,21 @@ public class PreallocationTests
 
     private static string OnlySegment(string directory) => Assert.Single(SegmentFiles.List(directory)).Path;
 
+    /// <summary>A crash image of a journal of <paramref name="records"/> records in one segment: its directory, segment and data length.</summary>
+    private static (string Directory, string Segment, long Data) CrashImage(TempDirectory dir, int records)
+    {
+        var image = Path.Combine(dir.Path, "image");
+        var data = WriteAndCopyWhileOpen(Path.Combine(dir.Path, "live"), image, records);
+        return (image, OnlySegment(image), data);
+    }
+
+    private static void WriteAt(string path, long offset, ReadOnlySpan<byte> bytes)
+    {
+        using var file = File.Open(path, FileMode.Open, FileAccess.ReadWrite);
+        file.Position = offset;
+        file.Write(bytes);
+    }
+
     [Fact]
     public void An_open_segment_holds_zeros_past_its_data_and_a_closed_one_ends_with_its_last_record()
     {
@@ -72,9 +87,7 @@ public class PreallocationTests
     public void After_a_crash_the_zeros_are_the_end_of_the_data_not_a_torn_tail_and_appends_continue_over_them()
     {
         using var dir = new TempDirectory();
-        var image = Path.Combine(dir.Path, "image");
-        var data = WriteAndCopyWhileOpen(Path.Combine(dir.Path, "live"), image, 300);
-        var segment = OnlySegment(image);
+        var (image, segment, data) = CrashImage(dir, 300);
         Assert.True(new FileInfo(segment).Length > data, "the crash image holds preallocated zeros");
 
         var readOnly = JournalReader.Recover(image, truncateTornTail: false);
@@ -103,9 +116,8 @@ public class PreallocationTests
     public void A_zero_tail_shorter_than_a_header_is_the_end_of_the_data()
     {
         using var dir = new TempDirectory();
-        var image = Path.Combine(dir.Path, "image");
-        var data = WriteAndCopyWhileOpen(Path.Combine(dir.Path, "live"), image, 50);
-        Journals.Truncate(OnlySegment(image), data + RecordFormat.HeaderSize - 1);
+        var (image, segment, data) = CrashImage(dir, 50);
+        Journals.Truncate(segment, data + RecordFormat.HeaderSize - 1);
 
         var report = JournalReader.Recover(image);
 
@@ -117,15 +129,9 @@ public class PreallocationTests
     public void A_record_torn_before_the_zeros_is_still_a_torn_tail_and_is_cut_off()
     {
         using var dir = new TempDirectory();
-        var image = Path.Combine(dir.Path, "image");
-        var data = WriteAndCopyWhileOpen(Path.Combine(dir.Path, "live"), image, 50);
-        var segment = OnlySegment(image);
+        var (image, segment, data) = CrashImage(dir, 50);
         var frame = Journals.Frame(51, Journals.Payload(51));
-        using (var file = File.Open(segment, FileMode.Open, FileAccess.ReadWrite))
-        {
-            file.Position = data;
-            file.Write(frame, 0, frame.Length / 2); // the header and half the payload reached the disk
-        }
+        WriteAt(segment, data, frame.AsSpan(0, frame.Length / 2)); // the header and half the payload reached the disk
 
         var report = JournalReader.Recover(image);
 
@@ -140,15 +146,8 @@ public class PreallocationTests
     public void A_valid_record_after_the_zeros_is_corruption_not_an_end()
     {
         using var dir = new TempDirectory();
-        var image = Path.Combine(dir.Path, "image");
-        var data = WriteAndCopyWhileOpen(Path.Combine(dir.Path, "live"), image, 50);
-        var segment = OnlySegment(image);
-        var frame = Journals.Frame(60, Journals.Payload(60));
-        using (var file = File.Open(segment, FileMode.Open, FileAccess.ReadWrite))
-        {
-            file.Position = data + 4096;
-            file.Write(frame);
-        }
+        var (image, segment, data) = CrashImage(dir, 50);
+        WriteAt(segment, data + 4096, Journals.Frame(60, Journals.Payload(60)));
 
         var error = Assert.Throws<JournalCorruptedException>(() => JournalReader.Recover(image));
         Assert.Equal(data, error.Offset);
