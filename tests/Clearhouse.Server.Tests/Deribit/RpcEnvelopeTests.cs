@@ -253,6 +253,26 @@ public sealed class RpcEnvelopeTests
         }
     }
 
+    [Theory]
+    [InlineData(3)]
+    [InlineData(16)]
+    [InlineData(17)]
+    [InlineData(2000)]
+    public void Every_parameter_is_found_however_many_there_are(int count)
+    {
+        string fields = string.Join(",", Enumerable.Range(0, count).Select(i => $"\"p{i}\":{i}"));
+        var parameters = Parse($"{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\",\"params\":{{{fields},\"instrument_name\":\"X\"}}}}").Params;
+        foreach (int i in new[] { 0, count / 2, count - 1 })
+        {
+            Assert.Equal(i, parameters.Decimal($"p{i}"));
+        }
+
+        Assert.Equal("X", parameters.String("instrument_name"));
+        Assert.False(parameters.Has("missing"));
+        Assert.Null(parameters.Decimal($"p{count}"));
+        Assert.Equal(count + 1, parameters.Names.Count());
+    }
+
     private sealed class OneMethod(string name) : IRpcModule
     {
         public IEnumerable<RpcMethod> Methods() =>

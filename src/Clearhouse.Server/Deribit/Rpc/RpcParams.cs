@@ -19,14 +19,26 @@ public sealed class RpcParams
     public static readonly RpcParams Empty = new([], null);
 
     // A request carries a handful of parameters: a flat array searched in order costs less than a
-    // dictionary to build (one allocation instead of three) and no more to search.
+    // dictionary to build (one allocation instead of three) and no more to search. A request with
+    // many (up to thousands fit in the size limit) gets a dictionary too, so that each lookup stays cheap.
+    private const int MostSearchedInOrder = 16;
+
     private readonly KeyValuePair<string, JsonElement>[]? json;
+    private readonly Dictionary<string, JsonElement>? jsonIndex;
     private readonly Dictionary<string, string>? text;
 
     private RpcParams(KeyValuePair<string, JsonElement>[]? json, Dictionary<string, string>? text)
     {
         this.json = json;
         this.text = text;
+        if (json is { Length: > MostSearchedInOrder })
+        {
+            jsonIndex = new Dictionary<string, JsonElement>(json.Length, StringComparer.Ordinal);
+            foreach (var (name, value) in json)
+            {
+                jsonIndex.TryAdd(name, value);
+            }
+        }
     }
 
     /// <summary>From a JSON object's properties, whose keys were already checked for duplicates (<see cref="RpcEnvelope"/>).</summary>
@@ -41,6 +53,11 @@ public sealed class RpcParams
 
     private bool TryGetJson(string name, out JsonElement element)
     {
+        if (jsonIndex is not null)
+        {
+            return jsonIndex.TryGetValue(name, out element);
+        }
+
         foreach (var parameter in json!)
         {
             // Known names are shared strings (ParameterNames), so this is mostly a reference check.
