@@ -77,8 +77,10 @@ public static class ApiKeysApi
         return Results.Json(keys.All.Where(k => k.AccountId == id).Select(k => View(k, withSecret: false)).ToArray());
     }
 
-    private static IResult Revoke(string clientId, ApiKeyStore keys) =>
-        keys.Revoke(clientId)
+    // Revoking rewrites and fsyncs the key file: done on the thread pool, never on a socket thread
+    // (with --InlineSocketIo, request code runs there and a wait would hold up every connection).
+    private static async Task<IResult> Revoke(string clientId, ApiKeyStore keys) =>
+        await Task.Run(() => keys.Revoke(clientId))
             ? Results.Json(new { revoked = clientId })
             : ApiError.From(GatewayReason.InvalidValue, "clientId", $"There is no API key '{clientId}'.").ToResult();
 

@@ -26,14 +26,15 @@ public sealed record ApiPrincipal(string ClientId, int AccountId, ApiScopes Scop
 public readonly record struct HttpCredentials(string HttpMethod, string PathAndQuery, ReadOnlyMemory<byte> Body, string? Authorization);
 
 /// <summary>
-/// Checks credentials. <see cref="AuthenticateHttp"/> reads an HTTP request's Authorization header
+/// Checks credentials. <see cref="AuthenticateHttpAsync"/> reads an HTTP request's Authorization header
 /// (<c>deri-hmac-sha256</c> signature or <c>Bearer</c> token); <see cref="ValidateAccessToken"/> checks a token
 /// given as the <c>access_token</c> parameter. Both return null when no credential was given at all
 /// and throw an <see cref="Rpc.RpcException"/> (13004/13009) when one was given and is wrong.
+/// A signed request's check completes only once its nonce is durable, without blocking the caller.
 /// </summary>
 public interface IApiAuthenticator
 {
-    ApiPrincipal? AuthenticateHttp(HttpCredentials credentials, long nowMicros);
+    ValueTask<ApiPrincipal?> AuthenticateHttpAsync(HttpCredentials credentials, long nowMicros);
 
     ApiPrincipal ValidateAccessToken(string accessToken, long nowMicros);
 }

@@ -21,7 +21,8 @@ public sealed class AuthModule(DeribitAuthenticator authenticator, AccessTokens 
 
     public IEnumerable<RpcMethod> Methods() =>
     [
-        new("public/auth", ApiScopes.None, RateClass.MarketData, Auth),
+        // A client_signature grant waits for its nonce to reach the disk; calls behind it on the connection wait for it.
+        new("public/auth", ApiScopes.None, RateClass.MarketData, Auth) { SessionChanging = true },
         new("private/logout", ApiScopes.None, RateClass.MarketData, Logout) { WebSocketOnly = true },
         new("private/list_api_keys", ApiScopes.Read, RateClass.Trading, ListApiKeys),
     ];
@@ -42,7 +43,7 @@ public sealed class AuthModule(DeribitAuthenticator authenticator, AccessTokens 
         return ValueTask.FromResult<object?>(views);
     }
 
-    private ValueTask<object?> Auth(RpcContext context, RpcParams parameters)
+    private async ValueTask<object?> Auth(RpcContext context, RpcParams parameters)
     {
         var grant = parameters.Choice("grant_type", GrantTypes, required: true)!.Value;
         var requested = DeribitScopes.Parse(parameters.String("scope", maxLength: 1024));
@@ -52,13 +53,13 @@ public sealed class AuthModule(DeribitAuthenticator authenticator, AccessTokens 
             GrantType.ClientCredentials => authenticator.CheckSecret(
                 parameters.String("client_id", required: true, maxLength: 128)!,
                 parameters.String("client_secret", required: true, maxLength: 256)!).Principal,
-            GrantType.ClientSignature => authenticator.CheckClientSignature(
+            GrantType.ClientSignature => (await authenticator.CheckClientSignatureAsync(
                 parameters.String("client_id", required: true, maxLength: 128)!,
                 parameters.Integer("timestamp", 0, 9_000_000_000_000, required: true)!.Value,
                 TextOrNumber(parameters, "nonce", DeribitAuthenticator.MaxNonceLength),
                 parameters.String("data", maxLength: 4096) ?? "",
                 parameters.String("signature", required: true, maxLength: 128)!,
-                now).Principal,
+                now)).Principal,
             _ => RedeemRefreshToken(parameters.String("refresh_token", required: true, maxLength: 256)!, requested, now),
         };
 
@@ -72,12 +73,12 @@ public sealed class AuthModule(DeribitAuthenticator authenticator, AccessTokens 
         }
 
         context.Principal = principal;
-        return ValueTask.FromResult<object?>(new AuthResult(
+        return new AuthResult(
             issued.AccessToken,
             (issued.AccessExpiresMicros - now) / 1_000_000,
             issued.RefreshToken,
             DeribitScopes.Format(principal.Scopes),
-            "bearer"));
+            "bearer");
     }
 
     /// <summary>Checks the narrowing first, so that a refused refresh does not use the refresh token up.</summary>

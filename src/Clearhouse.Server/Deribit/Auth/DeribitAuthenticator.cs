@@ -27,11 +27,11 @@ public sealed class DeribitAuthenticator(ApiKeyStore keys, AccessTokens tokens, 
     /// <summary>Longest nonce accepted (Deribit does not say; ccxt's is 13 digits).</summary>
     public const int MaxNonceLength = 128;
 
-    public ApiPrincipal? AuthenticateHttp(HttpCredentials credentials, long nowMicros)
+    public ValueTask<ApiPrincipal?> AuthenticateHttpAsync(HttpCredentials credentials, long nowMicros)
     {
         if (credentials.Authorization is not { } header)
         {
-            return null;
+            return ValueTask.FromResult<ApiPrincipal?>(null);
         }
 
         header = header.Trim();
@@ -45,17 +45,17 @@ public sealed class DeribitAuthenticator(ApiKeyStore keys, AccessTokens tokens, 
         string value = header[(space + 1)..].Trim();
         if (scheme.Equals(SignatureScheme, StringComparison.OrdinalIgnoreCase))
         {
-            return CheckSignedRequest(value, credentials, nowMicros);
+            return CheckSignedRequestAsync(value, credentials, nowMicros);
         }
 
         if (scheme.Equals("Bearer", StringComparison.OrdinalIgnoreCase))
         {
-            return ValidateAccessToken(value, nowMicros);
+            return ValueTask.FromResult<ApiPrincipal?>(ValidateAccessToken(value, nowMicros));
         }
 
         if (scheme.Equals("Basic", StringComparison.OrdinalIgnoreCase))
         {
-            return CheckBasic(value);
+            return ValueTask.FromResult<ApiPrincipal?>(CheckBasic(value));
         }
 
         throw Malformed($"The Authorization scheme '{scheme}' is not supported: use deri-hmac-sha256, Bearer or Basic.");
@@ -72,9 +72,10 @@ public sealed class DeribitAuthenticator(ApiKeyStore keys, AccessTokens tokens, 
 
     /// <summary>
     /// Checks a <c>client_signature</c> grant: <c>signature = hex(HMAC-SHA256(secret, timestamp\nnonce\ndata))</c>,
-    /// the timestamp within the window and the signature not used before.
+    /// the timestamp within the window and the signature not used before (durably: the task
+    /// completes once its nonce is on disk).
     /// </summary>
-    public ApiKey CheckClientSignature(string clientId, long timestampMillis, string nonce, string data, string signatureHex, long nowMicros)
+    public async ValueTask<ApiKey> CheckClientSignatureAsync(string clientId, long timestampMillis, string nonce, string data, string signatureHex, long nowMicros)
     {
         var key = FindKey(clientId);
         CheckTimestamp(timestampMillis, nowMicros);
@@ -83,11 +84,11 @@ public sealed class DeribitAuthenticator(ApiKeyStore keys, AccessTokens tokens, 
         using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key.SecretBytes);
         hmac.AppendData(Encoding.UTF8.GetBytes($"{timestampMillis.ToString(CultureInfo.InvariantCulture)}\n{nonce}\n{data}"));
         Verify(hmac, presented, clientId);
-        Remember(key, timestampMillis, nonce, presented, nowMicros);
+        await RememberAsync(key, timestampMillis, nonce, presented, nowMicros).ConfigureAwait(false);
         return key;
     }
 
-    private ApiPrincipal CheckSignedRequest(string value, HttpCredentials credentials, long nowMicros)
+    private async ValueTask<ApiPrincipal?> CheckSignedRequestAsync(string value, HttpCredentials credentials, long nowMicros)
     {
         string? id = null, ts = null, sig = null, nonce = null;
         foreach (string part in value.Split(','))
@@ -139,7 +140,7 @@ public sealed class DeribitAuthenticator(ApiKeyStore keys, AccessTokens tokens, 
         hmac.AppendData(credentials.Body.Span);
         hmac.AppendData("\n"u8);
         Verify(hmac, presented, id);
-        Remember(key, timestampMillis, nonce, presented, nowMicros);
+        await RememberAsync(key, timestampMillis, nonce, presented, nowMicros).ConfigureAwait(false);
         return key.Principal;
     }
 
@@ -222,9 +223,9 @@ public sealed class DeribitAuthenticator(ApiKeyStore keys, AccessTokens tokens, 
         }
     }
 
-    private void Remember(ApiKey key, long timestampMillis, string nonce, byte[] signature, long nowMicros)
+    private async ValueTask RememberAsync(ApiKey key, long timestampMillis, string nonce, byte[] signature, long nowMicros)
     {
-        if (!replays.TryUse(key.ClientId, timestampMillis, nonce, signature, nowMicros))
+        if (!await replays.TryUseAsync(key.ClientId, timestampMillis, nonce, signature, nowMicros).ConfigureAwait(false))
         {
             throw Malformed($"This signed request (ts {timestampMillis}, nonce '{Shorten(nonce)}') was already used: a signature is accepted once. Sign again with a new nonce.");
         }

@@ -20,6 +20,15 @@ namespace Clearhouse.Server.Deribit.Auth;
 /// whose window has passed are dropped, and it is rewritten. With <c>--journal false</c> it is
 /// kept in memory only.
 /// </para>
+/// <para>
+/// The fsync is group-committed and never runs on the caller's thread: <see cref="TryUseAsync"/>
+/// decides "new or replay" at once, in memory, then queues the line, and one flush on the thread
+/// pool writes and fsyncs every line queued meanwhile. Request threads therefore never block on
+/// the disk (with <c>--InlineSocketIo</c> they are the socket threads, and a blocked one would
+/// hold up every connection's I/O), and a burst of signed requests shares one fsync instead of
+/// waiting in line for one each. Forgetting expired fingerprints and rewriting a long file run on
+/// the thread pool too.
+/// </para>
 /// </summary>
 public sealed class ReplayGuard : IDisposable
 {
@@ -28,13 +37,27 @@ public sealed class ReplayGuard : IDisposable
     /// <summary>Appends after which the file is rewritten with the live entries only.</summary>
     private const int CompactAfterAppends = 100_000;
 
+    /// <summary>One line of the file: expiry (µs, at most 17 digits), a space, 64 hex digits, a newline.</summary>
+    private const int MaxLineBytes = 20 + 1 + 64 + 1;
+
     private readonly ConcurrentDictionary<string, long> seen = new(StringComparer.Ordinal);
     private readonly Lock fileGate = new();
+    private readonly Lock queueGate = new();
     private readonly string? path;
     private readonly ILogger<ReplayGuard> logger;
     private FileStream? log;
     private int appendsSinceCompaction;
     private long nextSweepMicros;
+    private long flushCount;
+    private bool disposed;
+
+    // The lines waiting for the next flush (queueGate), the fingerprints they hold (taken back if
+    // the flush fails), and the completion their requests wait on; flushing says a flush is running.
+    private byte[] queuedLines = new byte[16 * MaxLineBytes];
+    private int queuedBytes;
+    private List<string> queuedFingerprints = [];
+    private TaskCompletionSource? queuedDurable;
+    private bool flushing;
 
     public ReplayGuard(ServerOptions options, TimeProvider clock, ILogger<ReplayGuard> logger)
     {
@@ -60,49 +83,52 @@ public sealed class ReplayGuard : IDisposable
     /// <summary>Fingerprints remembered now (for tests and metrics).</summary>
     public int Count => seen.Count;
 
+    /// <summary>Flushes (write and fsync of queued lines) done so far: fewer than uses when they were grouped (tests).</summary>
+    public long FlushCount => Interlocked.Read(ref flushCount);
+
     /// <summary>Whether <paramref name="timestampMillis"/> is within the window around <paramref name="nowMicros"/>.</summary>
     public bool IsWithinWindow(long timestampMillis, long nowMicros) =>
         timestampMillis is > -9_000_000_000_000 and < 9_000_000_000_000 && Math.Abs(timestampMillis * 1000 - nowMicros) <= WindowMicros;
 
     /// <summary>
     /// Records a signed request whose signature and timestamp were checked; false when it was seen
-    /// before (a replay). Once this returns true the use is durable (fsynced), so a restart still
-    /// refuses the replay.
+    /// before (a replay), decided before this returns. When the result is true the use is durable
+    /// (fsynced), so a restart still refuses the replay. If the disk refuses the line, the use is
+    /// forgotten again and the task fails with an <c>Unavailable</c> <see cref="Rpc.RpcException"/>:
+    /// nothing was done, and the client may retry with a new nonce.
     /// </summary>
-    public bool TryUse(string clientId, long timestampMillis, string nonce, ReadOnlySpan<byte> signature, long nowMicros)
+    public ValueTask<bool> TryUseAsync(string clientId, long timestampMillis, string nonce, ReadOnlySpan<byte> signature, long nowMicros)
     {
         string fingerprint = Fingerprint(clientId, timestampMillis, nonce, signature);
         long expiresMicros = timestampMillis * 1000 + WindowMicros;
         if (!seen.TryAdd(fingerprint, expiresMicros))
         {
-            return false;
-        }
-
-        if (path is not null)
-        {
-            try
-            {
-                Append(fingerprint, expiresMicros);
-            }
-            catch (IOException ex)
-            {
-                seen.TryRemove(fingerprint, out _);
-                logger.LogError(ex, "Could not record a nonce in {Path}.", path);
-                throw Rpc.RpcError.Unavailable("The server could not record the request's nonce; nothing was done. Retry with a new nonce.").ToException();
-            }
+            return ValueTask.FromResult(false);
         }
 
         SweepIfDue(nowMicros);
-        return true;
+        if (path is null)
+        {
+            return ValueTask.FromResult(true);
+        }
+
+        return WhenDurable(Queue(fingerprint, expiresMicros));
     }
 
     public void Dispose()
     {
         lock (fileGate)
         {
+            disposed = true;
             log?.Dispose();
             log = null;
         }
+    }
+
+    private static async ValueTask<bool> WhenDurable(Task durable)
+    {
+        await durable.ConfigureAwait(false);
+        return true;
     }
 
     private static string Fingerprint(string clientId, long timestampMillis, string nonce, ReadOnlySpan<byte> signature)
@@ -113,19 +139,95 @@ public sealed class ReplayGuard : IDisposable
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
-    private void Append(string fingerprint, long expiresMicros)
+    /// <summary>Queues a line for the next flush and starts one unless one is running; the task completes when the line is on disk.</summary>
+    private Task Queue(string fingerprint, long expiresMicros)
     {
-        byte[] line = Encoding.ASCII.GetBytes($"{expiresMicros.ToString(CultureInfo.InvariantCulture)} {fingerprint}\n");
-        lock (fileGate)
+        lock (queueGate)
         {
-            log ??= PrivateFile.Open(path!, FileMode.Append);
-            log.Write(line);
-            log.Flush(flushToDisk: true);
-            appendsSinceCompaction++;
+            if (queuedLines.Length - queuedBytes < MaxLineBytes)
+            {
+                Array.Resize(ref queuedLines, queuedLines.Length * 2);
+            }
+
+            var line = queuedLines.AsSpan(queuedBytes);
+            expiresMicros.TryFormat(line, out int written, provider: CultureInfo.InvariantCulture);
+            line[written++] = (byte)' ';
+            written += Encoding.ASCII.GetBytes(fingerprint, line[written..]);
+            line[written++] = (byte)'\n';
+            queuedBytes += written;
+            queuedFingerprints.Add(fingerprint);
+
+            // Continuations run on the thread pool, not on the flush: it goes straight on to the next batch.
+            queuedDurable ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var durable = queuedDurable.Task;
+            if (!flushing)
+            {
+                flushing = true;
+                ThreadPool.UnsafeQueueUserWorkItem(static guard => guard.FlushQueued(), this, preferLocal: false);
+            }
+
+            return durable;
         }
     }
 
-    /// <summary>Forgets fingerprints whose window has passed, at most once per window; rewrites a long file.</summary>
+    /// <summary>Writes and fsyncs what is queued, batch after batch, until nothing is left (thread pool).</summary>
+    private void FlushQueued()
+    {
+        byte[] spare = new byte[queuedLines.Length];
+        List<string> spareFingerprints = [];
+        while (true)
+        {
+            byte[] lines;
+            int bytes;
+            List<string> fingerprints;
+            TaskCompletionSource durable;
+            lock (queueGate)
+            {
+                if (queuedDurable is null)
+                {
+                    flushing = false;
+                    return;
+                }
+
+                (lines, bytes, fingerprints, durable) = (queuedLines, queuedBytes, queuedFingerprints, queuedDurable);
+                (queuedLines, queuedBytes, queuedFingerprints, queuedDurable) = (spare.Length >= lines.Length ? spare : new byte[lines.Length], 0, spareFingerprints, null);
+            }
+
+            try
+            {
+                Append(lines.AsSpan(0, bytes), fingerprints.Count);
+                durable.SetResult();
+            }
+            catch (Exception ex)
+            {
+                foreach (string fingerprint in fingerprints)
+                {
+                    seen.TryRemove(fingerprint, out _);
+                }
+
+                logger.LogError(ex, "Could not record {Count} nonce(s) in {Path}.", fingerprints.Count, path);
+                durable.SetException(Rpc.RpcError.Unavailable("The server could not record the request's nonce; nothing was done. Retry with a new nonce.").ToException());
+            }
+
+            fingerprints.Clear();
+            (spare, spareFingerprints) = (lines, fingerprints);
+        }
+    }
+
+    private void Append(ReadOnlySpan<byte> lines, int count)
+    {
+        lock (fileGate)
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            log ??= PrivateFile.Open(path!, FileMode.Append);
+            log.Write(lines);
+            log.Flush(flushToDisk: true);
+            appendsSinceCompaction += count;
+            Interlocked.Increment(ref flushCount);
+        }
+    }
+
+    /// <summary>At most once per window: forgets expired fingerprints and rewrites a long file, on the thread pool.</summary>
     private void SweepIfDue(long nowMicros)
     {
         long due = Volatile.Read(ref nextSweepMicros);
@@ -134,6 +236,11 @@ public sealed class ReplayGuard : IDisposable
             return;
         }
 
+        ThreadPool.UnsafeQueueUserWorkItem(static state => state.guard.Sweep(state.nowMicros), (guard: this, nowMicros), preferLocal: false);
+    }
+
+    private void Sweep(long nowMicros)
+    {
         foreach (var (fingerprint, expires) in seen)
         {
             if (expires < nowMicros)
@@ -142,15 +249,25 @@ public sealed class ReplayGuard : IDisposable
             }
         }
 
-        if (path is not null)
+        if (path is null)
+        {
+            return;
+        }
+
+        try
         {
             lock (fileGate)
             {
-                if (appendsSinceCompaction >= CompactAfterAppends)
+                if (!disposed && appendsSinceCompaction >= CompactAfterAppends)
                 {
                     Compact();
                 }
             }
+        }
+        catch (IOException ex)
+        {
+            // The appended file is still whole; the next sweep tries again.
+            logger.LogError(ex, "Could not rewrite {Path} with the live nonces only.", path);
         }
     }
 
@@ -179,7 +296,11 @@ public sealed class ReplayGuard : IDisposable
         }
     }
 
-    /// <summary>Rewrites the file with the live fingerprints only (called with <see cref="fileGate"/> held).</summary>
+    /// <summary>
+    /// Rewrites the file with the live fingerprints only (called with <see cref="fileGate"/> held).
+    /// Fingerprints queued but not yet flushed are written too: harmless, a use refused for a
+    /// failed flush was never answered as done.
+    /// </summary>
     private void Compact()
     {
         log?.Dispose();

@@ -27,6 +27,14 @@ public sealed record RpcMethod(string Name, ApiScopes Scope, RateClass RateClass
 
     /// <summary>Only over WebSocket (subscriptions, heartbeats, cancel on disconnect).</summary>
     public bool WebSocketOnly { get; init; }
+
+    /// <summary>
+    /// Changes who a WebSocket connection is (<c>public/auth</c>): the connection reads its next
+    /// request only once this one has finished, so a client that sends <c>private/buy</c> right
+    /// behind <c>public/auth</c> without waiting for the answer still trades as the key it
+    /// authenticated with. Other calls on a connection overlap (orders wait for the journal).
+    /// </summary>
+    public bool SessionChanging { get; init; }
 }
 
 /// <summary>Every method the Deribit API serves; modules add theirs at start (<see cref="IRpcModule"/>).</summary>

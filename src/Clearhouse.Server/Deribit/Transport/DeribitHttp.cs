@@ -43,7 +43,7 @@ public static class DeribitHttp
                     UsIn = usIn,
                     RemoteAddress = http.Connection.RemoteIpAddress ?? IPAddress.Loopback,
                 };
-                context.Principal = authenticator.AuthenticateHttp(
+                context.Principal = await authenticator.AuthenticateHttpAsync(
                     new HttpCredentials(http.Request.Method, RawTarget(http), request!.Body, http.Request.Headers.Authorization.ToString() is { Length: > 0 } header ? header : null),
                     usIn);
                 outcome = await dispatcher.DispatchAsync(context, request.Envelope);

@@ -142,7 +142,11 @@ public static class DeribitWebSocket
                 Principal = connection.Principal,
                 RequestId = request!.Id,
             };
-            if (dispatcher.Dispatch(context, request, answerLater) is { } outcome)
+            if (dispatcher.Methods.TryGet(request.Method, out var method) && method.SessionChanging)
+            {
+                Answer(connection, request.Id, await dispatcher.DispatchAsync(context, request), usIn, dispatcher);
+            }
+            else if (dispatcher.Dispatch(context, request, answerLater) is { } outcome)
             {
                 Answer(connection, request.Id, outcome, usIn, dispatcher);
             }

@@ -106,12 +106,19 @@ public sealed class DeribitSocket : IAsyncDisposable
         return client;
     }
 
-    /// <summary>Sends a request and returns the whole answer (result or error).</summary>
-    public async Task<JsonElement> CallAsync(string method, object? parameters = null)
+    /// <summary>Sends a request without waiting for its answer; returns its id.</summary>
+    public async Task<int> SendAsync(string method, object? parameters = null)
     {
         int id = ++nextId;
         byte[] request = JsonSerializer.SerializeToUtf8Bytes(new { jsonrpc = "2.0", id, method, @params = parameters ?? new { } });
         await socket.SendAsync(request, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+        return id;
+    }
+
+    /// <summary>Sends a request and returns the whole answer (result or error).</summary>
+    public async Task<JsonElement> CallAsync(string method, object? parameters = null)
+    {
+        int id = await SendAsync(method, parameters);
         while (true)
         {
             var message = await ReceiveAsync() ?? throw new InvalidOperationException($"The server closed the connection instead of answering {method}.");

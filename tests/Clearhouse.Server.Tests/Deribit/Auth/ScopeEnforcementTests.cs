@@ -82,7 +82,7 @@ public sealed class ScopeEnforcementTests
 
     private sealed class NoTokens : IApiAuthenticator
     {
-        public ApiPrincipal? AuthenticateHttp(HttpCredentials credentials, long nowMicros) => null;
+        public ValueTask<ApiPrincipal?> AuthenticateHttpAsync(HttpCredentials credentials, long nowMicros) => ValueTask.FromResult<ApiPrincipal?>(null);
 
         public ApiPrincipal ValidateAccessToken(string accessToken, long nowMicros) => throw RpcError.Unauthorized("no tokens here").ToException();
     }

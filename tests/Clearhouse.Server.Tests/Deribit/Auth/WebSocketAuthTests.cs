@@ -52,6 +52,42 @@ public sealed class WebSocketAuthTests(AuthServer fixture) : IClassFixture<AuthS
     }
 
     [Fact]
+    public async Task A_call_sent_right_behind_a_client_signature_auth_without_waiting_runs_as_the_authenticated_key()
+    {
+        // The grant waits for its nonce to be fsynced (so this server keeps a journal, unlike the
+        // class's); the connection must not read the next call, and take its principal, before the
+        // grant has finished.
+        await using var server = await RunningServer.StartAsync(demo: false, "--TickMillis", "0");
+        var key = await server.NewKeyAsync();
+        for (int round = 0; round < 5; round++)
+        {
+            await using var socket = await DeribitSocket.ConnectAsync(server);
+            long now = NowMillis();
+            string nonce = $"pipelined-{round}";
+            int auth = await socket.SendAsync("public/auth", new
+            {
+                grant_type = "client_signature",
+                client_id = key.ClientId,
+                timestamp = now,
+                signature = SignGrant(key.ClientSecret, now, nonce, ""),
+                nonce,
+                data = "",
+            });
+            int state = await socket.SendAsync("private/get_cancel_on_disconnect");
+
+            var answers = new Dictionary<int, System.Text.Json.JsonElement>();
+            while (answers.Count < 2)
+            {
+                var message = await socket.ReceiveAsync() ?? throw new InvalidOperationException("The server closed the connection.");
+                answers[message.GetProperty("id").GetInt32()] = message;
+            }
+
+            Assert.True(answers[auth].TryGetProperty("result", out _), $"public/auth answered {answers[auth]}");
+            Assert.True(answers[state].TryGetProperty("result", out _), $"the call behind public/auth answered {answers[state]}");
+        }
+    }
+
+    [Fact]
     public async Task A_client_signature_with_a_wrong_secret_is_refused_with_13004_and_leaves_the_connection_unauthenticated()
     {
         var key = await Server.NewKeyAsync();
