@@ -6,7 +6,7 @@
 #
 #   bench/api-load.sh [--rate 100000] [--seconds 10] [--warmup-seconds 3] [--send-interval-us 0]
 #
-# Environment: SERVER_ARGS (more server options, e.g. "--InlineSocketIo true"), SERVER_ENV and
+# Environment: SERVER_ARGS (more server options, e.g. "--InlineSocketIo false"), SERVER_ENV and
 # CLIENT_ENV (a command prefix for each process, e.g. "env DOTNET_TieredPGO=0" or "taskset -c 1"),
 # SKIP_BUILD=1 to run the Release builds already there (a machine with the .NET runtime but no SDK),
 # TMPDIR for where the data directory goes (its disk is the one every answer waits for).

@@ -2,8 +2,8 @@
 # The API benchmark's whole matrix in one command, as docs/benchmarks.md reports it ("On a 16-core
 # machine"): describes the machine (cores, kernel, the disk's commit latency, how often the host takes
 # a core away, a loopback round trip), then runs bench/api-load.sh at 1,000 to 200,000 orders/s with
-# and without --InlineSocketIo, the journal off for reference, and client and server squeezed onto
-# two cores. About 4 minutes. Everything goes to standard output; save it with `| tee FILE`.
+# request code on the socket threads (--InlineSocketIo true, the default) and on the thread pool, the
+# journal off for reference, and client and server squeezed onto two cores. About 4 minutes. Everything goes to standard output; save it with `| tee FILE`.
 #
 #   bench/api-matrix.sh [--quick]     (--quick: 1-second runs, to check the script itself)
 #
@@ -34,8 +34,9 @@ load "1,000/s inline"   SERVER_ARGS="$I" bench/api-load.sh --rate 1000 $long
 load "5,000/s inline"   SERVER_ARGS="$I" bench/api-load.sh --rate 5000 $short
 load "20,000/s inline"  SERVER_ARGS="$I" bench/api-load.sh --rate 20000 $short
 load "50,000/s inline"  SERVER_ARGS="$I" bench/api-load.sh --rate 50000 $short
-for i in 1 2; do load "100,000/s default #$i" bench/api-load.sh --rate 100000 $long; done
-load "1,000/s default"  bench/api-load.sh --rate 1000 $long
+P='--InlineSocketIo false'
+for i in 1 2; do load "100,000/s thread pool #$i" SERVER_ARGS="$P" bench/api-load.sh --rate 100000 $long; done
+load "1,000/s thread pool"  SERVER_ARGS="$P" bench/api-load.sh --rate 1000 $long
 load "150,000/s inline" SERVER_ARGS="$I" bench/api-load.sh --rate 150000 $short
 load "200,000/s inline" SERVER_ARGS="$I" bench/api-load.sh --rate 200000 $short
 load "100,000/s inline, journal off (answers not durable)" SERVER_ARGS="$I --journal false" bench/api-load.sh --rate 100000 $short

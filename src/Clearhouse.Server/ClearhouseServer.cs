@@ -20,7 +20,14 @@ namespace Clearhouse.Server;
 /// </summary>
 public static class ClearhouseServer
 {
-    public static WebApplication Build(string[] args)
+    /// <summary>Builds the server from its command-line <paramref name="args"/>.</summary>
+    /// <param name="args">The command line (docs/operations.md).</param>
+    /// <param name="ownsProcess">
+    /// The server is the whole process (<c>Program</c>): it may set process-wide runtime settings
+    /// (see <see cref="ServerOptions.InlineSocketIo"/>). False where it is hosted beside other code,
+    /// as in the tests.
+    /// </param>
+    public static WebApplication Build(string[] args, bool ownsProcess = false)
     {
         // appsettings.json is read from next to the binary, wherever the process was started from
         // (the working directory only decides where the default ./data goes).
@@ -40,12 +47,16 @@ public static class ClearhouseServer
         builder.Services.AddSingleton(TimeProvider.System);
         if (options.InlineSocketIo)
         {
-            // Both halves (Kestrel's doc for the option asks for the second): Kestrel runs request
-            // code where the socket completes, and the runtime completes socket operations on its
-            // epoll thread rather than the thread pool. The runtime reads the variable once, when the
-            // first socket is made (none has been yet); it applies to the whole process.
+            // Kestrel runs request code where the socket completes. The runtime's half (socket
+            // operations completed on the epoll thread rather than the thread pool; Kestrel's doc
+            // for the option asks for it) is an environment variable read once, when the process
+            // makes its first socket, and it applies to every socket of the process: only a process
+            // that is the server sets it (Program), not one that hosts it beside its own clients (tests).
             builder.Services.Configure<SocketTransportOptions>(socket => socket.UnsafePreferInlineScheduling = true);
-            Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
+            if (ownsProcess)
+            {
+                Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
+            }
         }
 
         // 2. Recovery: the engine from the newest snapshot plus the journal after it (or fresh), the

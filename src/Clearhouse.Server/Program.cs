@@ -3,7 +3,7 @@ using Clearhouse.Server.Durability;
 
 try
 {
-    await ClearhouseServer.Build(args).RunAsync();
+    await ClearhouseServer.Build(args, ownsProcess: true).RunAsync();
     return 0;
 }
 catch (ServerConfigurationException ex)
