@@ -49,6 +49,7 @@ public sealed class ReplayGuard : IDisposable
     private int appendsSinceCompaction;
     private long nextSweepMicros;
     private long flushCount;
+    private bool lastAppendFailed;
     private bool disposed;
 
     // The lines waiting for the next flush (queueGate), the fingerprints they hold (taken back if
@@ -219,12 +220,44 @@ public sealed class ReplayGuard : IDisposable
         lock (fileGate)
         {
             ObjectDisposedException.ThrowIf(disposed, this);
-            log ??= PrivateFile.Open(path!, FileMode.Append);
-            log.Write(lines);
-            log.Flush(flushToDisk: true);
+            try
+            {
+                log ??= PrivateFile.Open(path!, FileMode.Append);
+                if (lastAppendFailed)
+                {
+                    // A failed append may have left part of a line; the next line must not be glued
+                    // to it (Load would skip the pair, and with it a use that was answered).
+                    log.Write("\n"u8);
+                }
+
+                log.Write(lines);
+                log.Flush(flushToDisk: true);
+                lastAppendFailed = false;
+            }
+            catch
+            {
+                lastAppendFailed = true;
+                DropLog();
+                throw;
+            }
+
             appendsSinceCompaction += count;
             Interlocked.Increment(ref flushCount);
         }
+    }
+
+    /// <summary>Closes the file after a failed write; what its buffer still held is not wanted (called with <see cref="fileGate"/> held).</summary>
+    private void DropLog()
+    {
+        try
+        {
+            log?.Dispose();
+        }
+        catch (IOException)
+        {
+        }
+
+        log = null;
     }
 
     /// <summary>At most once per window: forgets expired fingerprints and rewrites a long file, on the thread pool.</summary>
@@ -313,5 +346,6 @@ public sealed class ReplayGuard : IDisposable
 
         PrivateFile.WriteAtomically(path!, Encoding.ASCII.GetBytes(text.ToString()));
         appendsSinceCompaction = 0;
+        lastAppendFailed = false;
     }
 }

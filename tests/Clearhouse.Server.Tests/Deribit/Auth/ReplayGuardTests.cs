@@ -97,7 +97,11 @@ public sealed partial class ReplayGuardTests : IDisposable
         Directory.Delete(LogPath);
         Assert.True(await guard.TryUseAsync("key", ts, "n1", Signature, now));
         Assert.False(await guard.TryUseAsync("key", ts, "n1", Signature, now));
-        Assert.Single(File.ReadAllLines(LogPath));
+
+        // After a failed append the next one starts on a new line, in case the failure left half a line.
+        string text = File.ReadAllText(LogPath);
+        Assert.StartsWith("\n", text, StringComparison.Ordinal);
+        Assert.Matches(LogLine(), Assert.Single(text.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
     }
 
     [Fact]
