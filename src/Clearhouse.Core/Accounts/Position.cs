@@ -48,6 +48,18 @@ public struct Position
     /// </summary>
     public Money IsolatedCash;
 
+    /// <summary>
+    /// Every field is zero: the position was never touched or is back to nothing, and snapshots and
+    /// state leaves leave it out. The same test as <c>Equals(default(Position))</c>, which on this
+    /// struct (it has padding) falls back to comparing field by field through reflection, boxing and
+    /// allocating on every call; a field added here must be added to this test too
+    /// (<c>PositionTests</c> checks each one).
+    /// </summary>
+    public readonly bool IsEmpty =>
+        Size.IsZero && OpenCost.IsZero && RealizedPnl.IsZero
+        && OpenBuyQuantity.IsZero && OpenSellQuantity.IsZero && OpenBuyNotional.IsZero && OpenSellNotional.IsZero
+        && OpenOrderCount == 0 && ReduceOnlyOpenQuantity.IsZero && !Isolated && IsolatedCash.IsZero;
+
     public readonly bool IsFlatAndIdle => Size.IsZero && OpenOrderCount == 0 && OpenCost.IsZero && IsolatedCash.IsZero;
 
     /// <summary>Average entry price, rounded toward zero for display; zero when flat.</summary>

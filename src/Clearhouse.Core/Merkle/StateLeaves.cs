@@ -110,7 +110,7 @@ public static class StateLeaves
         int positions = 0;
         foreach (int id in account.StoredInstruments)
         {
-            if (!account.GetPosition(id).Equals(default(Position)))
+            if (!account.GetPosition(id).IsEmpty)
             {
                 positions++;
             }
@@ -120,7 +120,7 @@ public static class StateLeaves
         foreach (int id in account.StoredInstruments)
         {
             var p = account.GetPosition(id);
-            if (p.Equals(default(Position)))
+            if (p.IsEmpty)
             {
                 continue;
             }

@@ -82,7 +82,7 @@ public static partial class EngineSnapshot
             foreach (int instrumentId in account.StoredInstruments)
             {
                 var p = account.GetPosition(instrumentId);
-                if (p.Equals(default(Position)))
+                if (p.IsEmpty)
                 {
                     continue;
                 }
@@ -336,7 +336,7 @@ public static partial class EngineSnapshot
         for (int instrumentId = 1; instrumentId <= engine.Instruments.Count; instrumentId++)
         {
             var p = fund.GetPosition(instrumentId);
-            if (!p.Equals(default(Position)))
+            if (!p.IsEmpty)
             {
                 WritePosition(w, instrumentId, p);
             }
