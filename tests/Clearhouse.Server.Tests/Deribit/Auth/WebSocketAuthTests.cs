@@ -33,15 +33,7 @@ public sealed class WebSocketAuthTests(AuthServer fixture) : IClassFixture<AuthS
         string nonce = now.ToString(System.Globalization.CultureInfo.InvariantCulture);
         await using var socket = await DeribitSocket.ConnectAsync(Server);
 
-        var auth = await socket.ResultAsync("public/auth", new
-        {
-            grant_type = "client_signature",
-            client_id = key.ClientId,
-            timestamp = now,
-            signature = SignGrant(key.ClientSecret, now, nonce, ""),
-            nonce,
-            data = "",
-        });
+        var auth = await socket.ResultAsync("public/auth", ClientSignatureGrant(key, now, nonce));
 
         Assert.Equal("bearer", auth.GetProperty("token_type").GetString());
         Assert.False(string.IsNullOrEmpty(auth.GetProperty("access_token").GetString()));
@@ -64,15 +56,7 @@ public sealed class WebSocketAuthTests(AuthServer fixture) : IClassFixture<AuthS
             await using var socket = await DeribitSocket.ConnectAsync(server);
             long now = NowMillis();
             string nonce = $"pipelined-{round}";
-            int auth = await socket.SendAsync("public/auth", new
-            {
-                grant_type = "client_signature",
-                client_id = key.ClientId,
-                timestamp = now,
-                signature = SignGrant(key.ClientSecret, now, nonce, ""),
-                nonce,
-                data = "",
-            });
+            int auth = await socket.SendAsync("public/auth", ClientSignatureGrant(key, now, nonce));
             int state = await socket.SendAsync("private/get_cancel_on_disconnect");
 
             var answers = new Dictionary<int, System.Text.Json.JsonElement>();
@@ -248,6 +232,17 @@ public sealed class WebSocketAuthTests(AuthServer fixture) : IClassFixture<AuthS
         {
         }
     }
+
+    /// <summary>A <c>client_signature</c> grant as ccxt.pro sends it: empty data, the timestamp as a JSON number.</summary>
+    private static object ClientSignatureGrant(ApiKey key, long now, string nonce) => new
+    {
+        grant_type = "client_signature",
+        client_id = key.ClientId,
+        timestamp = now,
+        signature = SignGrant(key.ClientSecret, now, nonce, ""),
+        nonce,
+        data = "",
+    };
 
     private async Task PlaceRestingBidAsync(int accountId)
     {
