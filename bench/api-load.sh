@@ -58,9 +58,11 @@ client_id=$(echo "$key" | sed -E 's/.*"clientId":"([^"]+)".*/\1/')
 client_secret=$(echo "$key" | sed -E 's/.*"clientSecret":"([^"]+)".*/\1/')
 
 cpu() { awk '{ print $14 + $15 }' "/proc/$server/stat"; }
-before=$(cpu)
+faults() { awk '{ print $10 }' "/proc/$server/stat"; }  # minor page faults: first touches of new memory
+before=$(cpu); faults_before=$(faults)
 DOTNET_gcServer=0 ${CLIENT_ENV:-} dotnet bench/Clearhouse.Benchmarks/bin/Release/net10.0/Clearhouse.Benchmarks.dll api-load \
   --url "http://127.0.0.1:$port" --client-id "$client_id" --client-secret "$client_secret" --server-pid "$server" "$@"
 status=$?
 echo "server CPU during the run (warm-up included): $(( ($(cpu) - before) * 10 )) ms (user + system)"
+echo "server memory during the run (warm-up included): $(( $(faults) - faults_before )) minor page faults; peak resident $(awk '/VmHWM/ { print int($2 / 1024) }' "/proc/$server/status") MB"
 exit $status

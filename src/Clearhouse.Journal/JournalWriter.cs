@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.IO.Hashing;
 using Clearhouse.Journal.Framing;
@@ -70,6 +71,7 @@ public sealed class JournalWriter : IDisposable
     private bool _disposed;
     private long _batchCount;
     private long _bytesWritten;
+    private int _recordsInBatch; // flusher only
 
     private JournalWriter(string directory, JournalWriterOptions options, RecoveryReport recovery, FileStream directoryLock)
     {
@@ -489,6 +491,10 @@ public sealed class JournalWriter : IDisposable
         long lastSequence = 0;
         long bytes = 0;
         var finished = false; // whether this pass moved past at least one chunk
+        long started = Stopwatch.GetTimestamp();
+        long written = started;
+        long synced = started;
+        _recordsInBatch = 0;
         try
         {
             while (true)
@@ -512,7 +518,9 @@ public sealed class JournalWriter : IDisposable
             }
             if (bytes > 0)
             {
+                written = Stopwatch.GetTimestamp();
                 _file!.FlushToDisk();
+                synced = Stopwatch.GetTimestamp();
             }
         }
         catch (Exception error)
@@ -550,6 +558,18 @@ public sealed class JournalWriter : IDisposable
                 return -1;
             }
         }
+        if (_options.OnCommitted is { } onCommitted)
+        {
+            try
+            {
+                onCommitted(new JournalCommit(_recordsInBatch, bytes, Stopwatch.GetElapsedTime(started, written), Stopwatch.GetElapsedTime(written, synced)));
+            }
+            catch (Exception error)
+            {
+                Fail(error);
+                return -1;
+            }
+        }
         return 1;
     }
 
@@ -572,6 +592,7 @@ public sealed class JournalWriter : IDisposable
                 _hasSegment = true;
             }
             RecordFormat.Seal(_hasher, frame);
+            _recordsInBatch++;
             _segmentBytes += size;
             offset += size;
         }

@@ -44,6 +44,12 @@ public sealed class JournalWriterOptions
     public Action<long>? OnDurable { get; init; }
 
     /// <summary>
+    /// Called after each commit, on the flusher thread and after <see cref="OnDurable"/>, with its
+    /// size and timings (for metrics). Keep it short; an exception from it is treated as fatal.
+    /// </summary>
+    public Action<JournalCommit>? OnCommitted { get; init; }
+
+    /// <summary>
     /// Called once when a write or fsync fails. The default, <see cref="DurabilityFailure.StopProcess"/>,
     /// logs to stderr and ends the process; there is never a retry. If a handler returns (tests),
     /// the writer is dead: appends and flushes throw <see cref="JournalFailedException"/>.

@@ -37,6 +37,58 @@ public class GroupCommitTests
     }
 
     [Fact]
+    public async Task Each_commit_reports_its_records_bytes_and_where_its_time_went()
+    {
+        using var dir = new TempDirectory();
+        var commits = new ConcurrentQueue<(JournalCommit Commit, int Writes)>();
+        // Slow writes and a quick fsync tell the two timings apart: each write's 100 ms must show in
+        // WriteTime, and SyncTime must hold the fsync's 10 ms but no write.
+        int writes = 0; // the flusher's thread only: it writes, syncs and reports
+        int writesReported = 0;
+        var options = new JournalWriterOptions
+        {
+            OpenFile = (path, mode) => new FaultyFile(path, mode)
+            {
+                BeforeWrite = () =>
+                {
+                    writes++;
+                    Thread.Sleep(100);
+                },
+                BeforeFlush = () => Thread.Sleep(10),
+            },
+            OnCommitted = commit =>
+            {
+                commits.Enqueue((commit, writes - writesReported));
+                writesReported = writes;
+            },
+        };
+        const int Records = 40;
+        long bytes;
+        long batches;
+        using (var writer = JournalWriter.Open(dir.Path, options))
+        {
+            for (long sequence = 1; sequence <= Records; sequence++)
+            {
+                writer.Append(sequence, Journals.Payload(sequence));
+            }
+            await writer.WaitForDurableAsync(Records).WaitAsync(Patience);
+            bytes = writer.BytesWritten;
+            batches = writer.BatchCount;
+        }
+
+        var reported = commits.ToArray();
+        Assert.Equal(batches, reported.Length);
+        Assert.Equal(Records, reported.Sum(c => c.Commit.Records));
+        Assert.Equal(bytes, reported.Sum(c => c.Commit.Bytes));
+        Assert.All(reported, c =>
+        {
+            Assert.True(c.Commit.Records > 0 && c.Commit.Bytes > 0 && c.Writes > 0, $"an empty commit was reported: {c}");
+            Assert.True(c.Commit.WriteTime >= TimeSpan.FromMilliseconds(100 * c.Writes - 1), $"{c.Writes} writes of 100 ms are missing from WriteTime: {c}");
+            Assert.InRange(c.Commit.SyncTime, TimeSpan.FromMilliseconds(9), TimeSpan.FromMilliseconds(99));
+        });
+    }
+
+    [Fact]
     public async Task Waiters_complete_only_after_their_sequence_is_durable()
     {
         using var dir = new TempDirectory();

@@ -48,6 +48,44 @@ public sealed class OperationsTests
     }
 
     [Fact]
+    public async Task Metrics_time_each_journal_commit_and_the_engine_threads_block_seals()
+    {
+        // A block every two commands, so that the five below seal at least two.
+        await using var server = await RunningServer.StartAsync(demo: false, "--TickMillis", "0", "--BlockMaxCommands", "2");
+        var sequencer = server.Services.GetRequiredService<Sequencing.Sequencer>();
+        long recovered = sequencer.Venue.LastSequence;
+        for (int i = 0; i < 5; i++)
+        {
+            using var created = await server.Http.PostAsync("/api/accounts", new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
+            Assert.True(created.IsSuccessStatusCode); // answered, so durable
+        }
+
+        // Every record this process journaled was in exactly one commit, and each commit was timed
+        // in both phases. (The answers are released before the commit is reported: wait for it.)
+        long journaled = sequencer.LastDurableSequence - recovered;
+        Assert.True(journaled >= 5);
+        string text = "";
+        for (int attempt = 0; attempt < 100 && !text.Contains($"clearhouse_journal_commit_records_sum {journaled}\n", StringComparison.Ordinal); attempt++)
+        {
+            text = await server.Http.GetStringAsync("/metrics");
+            await Task.Delay(attempt == 0 ? 0 : 20);
+        }
+
+        double Value(string series) =>
+            double.Parse(System.Text.RegularExpressions.Regex.Match(text, "^" + System.Text.RegularExpressions.Regex.Escape(series) + " (\\S+)$", System.Text.RegularExpressions.RegexOptions.Multiline).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(journaled, Value("clearhouse_journal_commit_records_sum"));
+        double commits = Value("clearhouse_journal_commit_records_count");
+        Assert.InRange(commits, 1, journaled);
+        Assert.Equal(commits, Value("clearhouse_journal_commit_seconds_count{phase=\"sync\"}"));
+        Assert.Equal(commits, Value("clearhouse_journal_commit_seconds_count{phase=\"write\"}"));
+        Assert.True(Value("clearhouse_journal_commit_seconds_sum{phase=\"sync\"}") > 0, "an fsync takes some time");
+
+        Assert.Equal(sequencer.BlocksSealed, Value("clearhouse_blocks_sealed_total"));
+        Assert.True(sequencer.BlocksSealed >= 2, $"{sequencer.BlocksSealed} blocks sealed");
+        Assert.True(Value("clearhouse_block_seal_seconds_total") > 0, "sealing takes some time");
+    }
+
+    [Fact]
     public async Task State_changing_native_endpoints_need_the_operator_token()
     {
         await using var server = await RunningServer.StartAsync(demo: false, "--journal", "false", "--TickMillis", "0");

@@ -397,9 +397,11 @@ public static partial class ApiLoadRun
         byte[] price = Encoding.UTF8.GetBytes(options.Price);
         byte[] amount = Encoding.UTF8.GetBytes(options.Amount);
         var frame = new byte[512];
-        var gcStart = report ? ServerGc.Read(options.Http) : null;
+        var gcStart = report ? ServerMetrics.Read(options.Http) : null;
         long serverCpuStart = ServerCpuMillis(options.ServerPid);
         var clientCpuStart = Process.GetCurrentProcess().TotalProcessorTime;
+        int clientGcStart = GC.CollectionCount(0);
+        var clientPauseStart = GC.GetTotalPauseDuration();
         long start = Stopwatch.GetTimestamp();
         double ticksPerOrder = (double)Stopwatch.Frequency / options.Rate;
         long sent = 0;
@@ -454,8 +456,10 @@ public static partial class ApiLoadRun
         bool finished = receiver.Join(TimeSpan.FromSeconds(30));
         long end = Stopwatch.GetTimestamp();
         long serverCpuEnd = ServerCpuMillis(options.ServerPid);
-        var gcEnd = report ? ServerGc.Read(options.Http) : null;
+        var gcEnd = report ? ServerMetrics.Read(options.Http) : null;
         var clientCpu = Process.GetCurrentProcess().TotalProcessorTime - clientCpuStart;
+        int clientGcs = GC.CollectionCount(0) - clientGcStart;
+        var clientPause = GC.GetTotalPauseDuration() - clientPauseStart;
         if (receiveFailure is not null)
         {
             throw receiveFailure is ClosedByServerException or IOException or SocketException ? receiveFailure : new InvalidOperationException("The receiver failed.", receiveFailure);
@@ -481,12 +485,11 @@ public static partial class ApiLoadRun
 
             if (gcStart is not null && gcEnd is not null)
             {
-                Console.WriteLine($"server GC during the measured run: {gcEnd.Gen0 - gcStart.Gen0:N0} gen0, {gcEnd.Gen1 - gcStart.Gen1:N0} gen1, {gcEnd.Gen2 - gcStart.Gen2:N0} gen2 collections; "
-                    + $"paused {(gcEnd.PauseSeconds - gcStart.PauseSeconds) * 1000:N1} ms ({(gcEnd.PauseSeconds - gcStart.PauseSeconds) * 100 / allSeconds:F2}% of the run); "
-                    + $"{(gcEnd.AllocatedBytes - gcStart.AllocatedBytes) / (double)total:N0} bytes allocated per order");
+                ServerMetrics.Report(gcStart, gcEnd, total, allSeconds);
             }
 
-            Console.WriteLine($"client CPU during the measured run: {clientCpu.TotalMilliseconds:N0} ms, {clientCpu.TotalMicroseconds / total:F1} µs per order, {clientCpu.TotalSeconds / allSeconds:F2} cores (this machine has {Environment.ProcessorCount})");
+            Console.WriteLine($"client CPU during the measured run: {clientCpu.TotalMilliseconds:N0} ms, {clientCpu.TotalMicroseconds / total:F1} µs per order, {clientCpu.TotalSeconds / allSeconds:F2} cores (this machine has {Environment.ProcessorCount}); "
+                + $"its own GC paused it {clientPause.TotalMilliseconds:N1} ms in {clientGcs:N0} collections (a pause delays the answers it reads, so it counts as latency)");
 
             if (firstError is not null)
             {
@@ -498,10 +501,16 @@ public static partial class ApiLoadRun
     }
 
     /// <summary>The server's garbage-collection counters, from its <c>/metrics</c> (docs/operations.md).</summary>
-    private sealed record ServerGc(double Gen0, double Gen1, double Gen2, double PauseSeconds, double AllocatedBytes)
+    /// <summary>
+    /// The server's own view of the run, from two scrapes of its <c>/metrics</c>
+    /// (docs/operations.md): its garbage collector, its order-to-ack histogram (a request's arrival
+    /// to its durable answer, so without the client and the socket), and the journal's commits.
+    /// Histogram percentiles are bucket bounds ("≤ 1 ms"), not exact values.
+    /// </summary>
+    private sealed class ServerMetrics(Dictionary<string, double> values)
     {
-        /// <summary>Scrapes <c>/metrics</c>; null when the server does not answer or lacks the counters.</summary>
-        public static ServerGc? Read(Uri server)
+        /// <summary>Scrapes <c>/metrics</c>; null when the server does not answer.</summary>
+        public static ServerMetrics? Read(Uri server)
         {
             try
             {
@@ -510,24 +519,86 @@ public static partial class ApiLoadRun
                 var values = new Dictionary<string, double>(StringComparer.Ordinal);
                 foreach (string line in text.Split('\n'))
                 {
-                    if (line.StartsWith("clearhouse_gc_", StringComparison.Ordinal))
+                    int space = line.LastIndexOf(' ');
+                    if (line.StartsWith("clearhouse_", StringComparison.Ordinal) && space > 0
+                        && double.TryParse(line[(space + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out double value))
                     {
-                        int space = line.LastIndexOf(' ');
-                        values[line[..space]] = double.Parse(line[(space + 1)..], CultureInfo.InvariantCulture);
+                        values[line[..space]] = value;
                     }
                 }
 
-                return new ServerGc(
-                    values["clearhouse_gc_collections_total{generation=\"0\"}"],
-                    values["clearhouse_gc_collections_total{generation=\"1\"}"],
-                    values["clearhouse_gc_collections_total{generation=\"2\"}"],
-                    values["clearhouse_gc_pause_seconds_total"],
-                    values["clearhouse_gc_allocated_bytes_total"]);
+                return new ServerMetrics(values);
             }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or KeyNotFoundException or FormatException)
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
             {
                 return null;
             }
+        }
+
+        public static void Report(ServerMetrics start, ServerMetrics end, long orders, double seconds)
+        {
+            double Delta(string series) => end.Get(series) - start.Get(series);
+            double pause = Delta("clearhouse_gc_pause_seconds_total");
+            Console.WriteLine($"server GC during the measured run: {Delta("clearhouse_gc_collections_total{generation=\"0\"}"):N0} gen0, {Delta("clearhouse_gc_collections_total{generation=\"1\"}"):N0} gen1, {Delta("clearhouse_gc_collections_total{generation=\"2\"}"):N0} gen2 collections; "
+                + $"paused {pause * 1000:N1} ms ({pause * 100 / seconds:F2}% of the run); {Delta("clearhouse_gc_allocated_bytes_total") / orders:N0} bytes allocated per order");
+
+            var ack = end.Buckets("clearhouse_order_ack_seconds_bucket{method=\"private/buy\",le=\"", start)
+                .Zip(end.Buckets("clearhouse_order_ack_seconds_bucket{method=\"private/sell\",le=\"", start), (buy, sell) => (buy.Le, buy.Count + sell.Count)).ToList();
+            if (ack.Count > 0 && ack[^1].Item2 > 0)
+            {
+                Console.WriteLine($"server order→ack (arrival to durable answer, its histogram): p50 {Bound(ack, 0.5)}  p90 {Bound(ack, 0.9)}  p99 {Bound(ack, 0.99)}  p99.9 {Bound(ack, 0.999)}; "
+                    + $"over 1 ms: {Over(ack, 0.001):P2}");
+            }
+
+            double blocks = Delta("clearhouse_blocks_sealed_total");
+            if (blocks > 0)
+            {
+                Console.WriteLine($"engine thread during the measured run: {blocks:N0} blocks sealed, {Delta("clearhouse_block_seal_seconds_total") / blocks * 1000:N2} ms each; last snapshot took {end.Get("clearhouse_snapshot_serialize_seconds") * 1000:N2} ms to serialize");
+            }
+
+            var records = end.Buckets("clearhouse_journal_commit_records_bucket{le=\"", start);
+            var sync = end.Buckets("clearhouse_journal_commit_seconds_bucket{phase=\"sync\",le=\"", start);
+            var write = end.Buckets("clearhouse_journal_commit_seconds_bucket{phase=\"write\",le=\"", start);
+            double commits = Delta("clearhouse_journal_commit_records_count");
+            if (commits > 0)
+            {
+                Console.WriteLine($"journal commits during the measured run: {commits:N0} ({commits / seconds:N0}/s), {Delta("clearhouse_journal_commit_records_sum") / commits:N1} records each (p99 {Bound(records, 0.99, seconds: false)}); "
+                    + $"sync p50 {Bound(sync, 0.5)} p99 {Bound(sync, 0.99)} p99.9 {Bound(sync, 0.999)}, mean {Delta("clearhouse_journal_commit_seconds_sum{phase=\"sync\"}") / commits * 1e6:N0} µs; "
+                    + $"write p99 {Bound(write, 0.99)}, mean {Delta("clearhouse_journal_commit_seconds_sum{phase=\"write\"}") / commits * 1e6:N0} µs");
+            }
+        }
+
+        private double Get(string series) => values.TryGetValue(series, out double value) ? value : 0;
+
+        /// <summary>A histogram's cumulative buckets (upper bound, count) between two scrapes, in order.</summary>
+        private List<(double Le, double Count)> Buckets(string prefix, ServerMetrics start) => values
+            .Where(pair => pair.Key.StartsWith(prefix, StringComparison.Ordinal))
+            .Select(pair => (Le: ParseLe(pair.Key[prefix.Length..^2]), Count: pair.Value - start.Get(pair.Key)))
+            .OrderBy(bucket => bucket.Le)
+            .ToList();
+
+        private static double ParseLe(string text) => text == "+Inf" ? double.PositiveInfinity : double.Parse(text, CultureInfo.InvariantCulture);
+
+        /// <summary>The smallest bucket bound at or under which <paramref name="quantile"/> of the observations fall.</summary>
+        private static string Bound(List<(double Le, double Count)> buckets, double quantile, bool seconds = true)
+        {
+            double total = buckets.Count > 0 ? buckets[^1].Count : 0;
+            foreach (var (le, count) in buckets)
+            {
+                if (count >= quantile * total)
+                {
+                    return double.IsPositiveInfinity(le) ? "> last bucket" : seconds ? $"≤{le * 1e6:N0} µs" : $"≤{le:N0}";
+                }
+            }
+
+            return "n/a";
+        }
+
+        private static double Over(List<(double Le, double Count)> buckets, double bound)
+        {
+            double total = buckets[^1].Count;
+            double within = buckets.LastOrDefault(bucket => bucket.Le <= bound).Count;
+            return total > 0 ? (total - within) / total : 0;
         }
     }
 

@@ -46,12 +46,13 @@ public static class VenueRecovery
         long started = Stopwatch.GetTimestamp();
         string data = Path.GetFullPath(options.DataDirectory);
         var acknowledgements = new DurableAcknowledgements();
+        var commits = new JournalCommits();
         JournalWriter? journal = null;
         BlockHeaderStore? blockStore = null;
         try
         {
             // 1. The journal, first: its lock keeps a second server out before anything is touched.
-            journal = JournalWriter.Open(DataLayout.JournalDirectory(data), new JournalWriterOptions { OnDurable = acknowledgements.Release, Sync = options.JournalSync, PreallocateBytes = options.JournalPreallocateBytes });
+            journal = JournalWriter.Open(DataLayout.JournalDirectory(data), new JournalWriterOptions { OnDurable = acknowledgements.Release, OnCommitted = commits.Publish, Sync = options.JournalSync, PreallocateBytes = options.JournalPreallocateBytes });
             var journalReport = journal.Recovery;
 
             // 2. The stored block headers.
@@ -114,7 +115,7 @@ public static class VenueRecovery
 
             var persistence = new BlockAndSnapshotWriter(journal, blockStore, snapshots, blocks, options, logger);
             return new RecoveredVenue(engine, start.Sealer, blocks, report, recoveredSequence, replay.LastTimestampMicros,
-                replay.Records, journal, acknowledgements, persistence, blockStore, liquidations);
+                replay.Records, journal, acknowledgements, persistence, blockStore, liquidations, commits);
         }
         catch
         {

@@ -24,6 +24,9 @@ public sealed class VenueMetrics : ICommandObserver
     private static readonly double[] LatencyBuckets =
         [0.000_025, 0.000_05, 0.000_1, 0.000_2, 0.000_3, 0.000_5, 0.000_75, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 
+    /// <summary>Records per commit: powers of two, up to the largest batch a burst makes.</summary>
+    private static readonly double[] CommitSizeBuckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 16384];
+
     private static readonly string[] GenerationLabels = ["0", "1", "2"];
 
     private readonly long[] rejectsByCode = new long[1024];
@@ -48,6 +51,11 @@ public sealed class VenueMetrics : ICommandObserver
     private readonly Counter gcCollections;
     private readonly Counter gcPause;
     private readonly Counter gcAllocated;
+    private readonly Histogram commitSeconds;
+    private readonly Counter blocksSealed;
+    private readonly Counter sealSeconds;
+    private readonly Gauge snapshotSerializeSeconds;
+    private readonly Histogram commitRecords;
 
     public VenueMetrics(Sequencer sequencer, DeribitConnections webSocketConnections, TimeProvider clock)
     {
@@ -73,6 +81,26 @@ public sealed class VenueMetrics : ICommandObserver
         gcCollections = factory.CreateCounter("clearhouse_gc_collections_total", "Garbage collections of the server process, by generation (0, 1, 2).", "generation");
         gcPause = factory.CreateCounter("clearhouse_gc_pause_seconds_total", "Time the garbage collector has paused the server process's threads.");
         gcAllocated = factory.CreateCounter("clearhouse_gc_allocated_bytes_total", "Bytes allocated on the managed heap by the server process.");
+        commitSeconds = factory.CreateHistogram("clearhouse_journal_commit_seconds", "Duration of each journal group commit, by phase: write (checksum and write the records) and sync (the fsync or fdatasync). Every durable answer waits for its commit's write and sync.", new HistogramConfiguration
+        {
+            LabelNames = ["phase"],
+            Buckets = LatencyBuckets,
+        });
+        commitRecords = factory.CreateHistogram("clearhouse_journal_commit_records", "Records (commands) made durable by each journal group commit.", new HistogramConfiguration
+        {
+            Buckets = CommitSizeBuckets,
+        });
+        blocksSealed = factory.CreateCounter("clearhouse_blocks_sealed_total", "Blocks sealed by this process.");
+        sealSeconds = factory.CreateCounter("clearhouse_block_seal_seconds_total", "Time the engine thread spent sealing blocks (no command is applied meanwhile).");
+        snapshotSerializeSeconds = factory.CreateGauge("clearhouse_snapshot_serialize_seconds", "How long the engine thread took to serialize the last snapshot (no command is applied meanwhile).");
+        var commitWrite = commitSeconds.WithLabels("write");
+        var commitSync = commitSeconds.WithLabels("sync");
+        sequencer.Venue.Commits.Observe(commit =>
+        {
+            commitWrite.Observe(commit.WriteTime.TotalSeconds);
+            commitSync.Observe(commit.SyncTime.TotalSeconds);
+            commitRecords.Observe(commit.Records);
+        });
 
         Registry.AddBeforeCollectCallback(async cancel =>
         {
@@ -81,6 +109,9 @@ public sealed class VenueMetrics : ICommandObserver
             queueLength.Set(Math.Max(0, sequencer.QueueLength));
             awaitingDurability.Set(sequencer.AwaitingDurability);
             lastSequence.Set(sequencer.LastStampedSequence);
+            blocksSealed.IncTo(sequencer.BlocksSealed);
+            sealSeconds.IncTo(sequencer.TotalSealTime.TotalSeconds);
+            snapshotSerializeSeconds.Set(sequencer.LastSnapshotSerializeMillis / 1000);
             connections.Set(webSocketConnections.Count);
             for (int generation = 0; generation <= 2; generation++)
             {
