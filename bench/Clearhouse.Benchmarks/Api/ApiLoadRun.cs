@@ -345,7 +345,9 @@ public static partial class ApiLoadRun
         bool ramp = !report;
         long total = ramp ? (long)(options.Rate * seconds * 0.55) : (long)options.Rate * seconds;
         var due = new long[total];
+        var written = new long[total]; // when the order's frame was handed to the socket (Stopwatch ticks)
         var histogram = new LongHistogram(TimeStamp.Seconds(60), 3);
+        var hops = new LatencySplit();
         long answered = 0;
         long errors = 0;
         string? firstError = null;
@@ -373,7 +375,9 @@ public static partial class ApiLoadRun
                     }
 
                     long index = id - firstId;
-                    histogram.RecordValue(Math.Max(0, (now - Volatile.Read(ref due[index])) * 1_000_000 / Stopwatch.Frequency));
+                    long dueAt = Volatile.Read(ref due[index]);
+                    histogram.RecordValue(Math.Max(0, (now - dueAt) * 1_000_000 / Stopwatch.Frequency));
+                    hops.Record(message, dueAt, Volatile.Read(ref written[index]), now);
                     if (message.IndexOf("\"error\""u8) >= 0)
                     {
                         if (Interlocked.Increment(ref errors) == 1)
@@ -442,11 +446,19 @@ public static partial class ApiLoadRun
 
             // Everything due now goes out in one write to the socket, each order its own frame
             // (and its latency still counted from its own scheduled time).
+            long batchStart = sent;
             for (; sent < dueNow; sent++)
             {
                 Volatile.Write(ref due[sent], ScheduledAt(sent));
                 int length = WriteOrder(frame, firstId + sent, (sent & 1) == 0 ? "private/buy"u8 : "private/sell"u8, instrument, amount, price);
                 connection.Queue(frame.AsSpan(0, length));
+            }
+
+            // Stamped before the write, so that no answer can arrive before its order's stamp.
+            long writeAt = Stopwatch.GetTimestamp();
+            for (long i = batchStart; i < sent; i++)
+            {
+                Volatile.Write(ref written[i], writeAt);
             }
 
             connection.Flush();
@@ -477,6 +489,7 @@ public static partial class ApiLoadRun
             double allSeconds = (end - start) / (double)Stopwatch.Frequency;
             Console.WriteLine($"orders: {total:N0}; offered {total / sendSeconds:N0}/s over {sendSeconds:F2} s; answered {total / allSeconds:N0}/s (all answers within {allSeconds:F2} s); errors {errors:N0}");
             Console.WriteLine($"order→ack latency (µs, from the scheduled send time): p50 {histogram.GetValueAtPercentile(50):N0}  p90 {histogram.GetValueAtPercentile(90):N0}  p99 {histogram.GetValueAtPercentile(99):N0}  p99.9 {histogram.GetValueAtPercentile(99.9):N0}  max {histogram.GetMaxValue():N0}");
+            hops.Report();
             if (serverCpuStart >= 0 && serverCpuEnd >= 0)
             {
                 long cpu = serverCpuEnd - serverCpuStart;
@@ -501,6 +514,63 @@ public static partial class ApiLoadRun
     }
 
     /// <summary>The server's garbage-collection counters, from its <c>/metrics</c> (docs/operations.md).</summary>
+    /// <summary>
+    /// Each answer's latency cut at the hops it passed, from the answer's own <c>usIn</c> and
+    /// <c>usOut</c> (the server's wall clock, in µs, when it read the request and when the answer
+    /// was ready): the client's sender (scheduled time to the write of its frame), the way in
+    /// (that write to the server's <c>usIn</c>: the client's socket, the kernel, the server's
+    /// socket loop), the server (<c>usIn</c> to <c>usOut</c>) and the way back (<c>usOut</c> to the
+    /// client's receiver reading it: the answer's write, the kernel, the receiver). Both processes
+    /// read the same clock on one machine; the wall clock is taken on receipt, next to the
+    /// monotonic one, so that drift between the two clocks does not enter. The four parts add up
+    /// to the order's latency; each is recorded on its own, so their percentiles do not add up.
+    /// </summary>
+    private sealed class LatencySplit
+    {
+        private readonly LongHistogram sender = new(TimeStamp.Seconds(60), 3);
+        private readonly LongHistogram wayIn = new(TimeStamp.Seconds(60), 3);
+        private readonly LongHistogram server = new(TimeStamp.Seconds(60), 3);
+        private readonly LongHistogram wayBack = new(TimeStamp.Seconds(60), 3);
+        private long missing;
+
+        /// <summary>Receiver thread only.</summary>
+        public void Record(ReadOnlySpan<byte> answer, long dueAt, long writtenAt, long receivedAt)
+        {
+            long receivedUnix = (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerMicrosecond;
+            if (writtenAt == 0 || !TryReadNumber(answer, "\"usIn\":"u8, out long usIn) || !TryReadNumber(answer, "\"usOut\":"u8, out long usOut))
+            {
+                missing++;
+                return;
+            }
+
+            long total = (receivedAt - dueAt) * 1_000_000 / Stopwatch.Frequency;
+            long senderPart = (writtenAt - dueAt) * 1_000_000 / Stopwatch.Frequency;
+            long serverPart = usOut - usIn;
+            long backPart = receivedUnix - usOut;
+            sender.RecordValue(Math.Max(0, senderPart));
+            server.RecordValue(Math.Max(0, serverPart));
+            wayBack.RecordValue(Math.Max(0, backPart));
+            wayIn.RecordValue(Math.Max(0, total - senderPart - serverPart - backPart));
+        }
+
+        public void Report()
+        {
+            static string Line(LongHistogram h) => $"p50 {h.GetValueAtPercentile(50):N0}  p99 {h.GetValueAtPercentile(99):N0}  p99.9 {h.GetValueAtPercentile(99.9):N0}  max {h.GetMaxValue():N0}";
+            Console.WriteLine($"  of which the client's sender (due → written): {Line(sender)}");
+            Console.WriteLine($"  of which the way in (written → server's usIn): {Line(wayIn)}");
+            Console.WriteLine($"  of which the server (usIn → usOut): {Line(server)}");
+            Console.WriteLine($"  of which the way back (usOut → read by the client): {Line(wayBack)}"
+                + (missing > 0 ? $"; {missing:N0} answers without usIn/usOut left out" : ""));
+        }
+
+        private static bool TryReadNumber(ReadOnlySpan<byte> message, ReadOnlySpan<byte> key, out long value)
+        {
+            value = 0;
+            int at = message.IndexOf(key);
+            return at >= 0 && Utf8Parser.TryParse(message[(at + key.Length)..], out value, out _);
+        }
+    }
+
     /// <summary>
     /// The server's own view of the run, from two scrapes of its <c>/metrics</c>
     /// (docs/operations.md): its garbage collector, its order-to-ack histogram (a request's arrival
