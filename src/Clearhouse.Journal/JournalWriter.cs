@@ -448,6 +448,10 @@ public sealed class JournalWriter : IDisposable
                 }
                 continue;
             }
+            if (Clearhouse.Journal.IdleSpin.Until(_options.IdleSpin, this, static writer => writer.HasData() || writer._stopping))
+            {
+                continue;
+            }
             Interlocked.Exchange(ref _flusherIdle, 1);
             if (HasData() || _stopping)
             {

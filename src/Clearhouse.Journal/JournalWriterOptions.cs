@@ -50,6 +50,13 @@ public sealed class JournalWriterOptions
     public Action<JournalCommit>? OnCommitted { get; init; }
 
     /// <summary>
+    /// How long the flusher spins, looking for new records, before it sleeps (default zero: sleep
+    /// at once). A producer that finds the flusher asleep must wake it, which costs the producer a
+    /// system call; see <see cref="IdleSpin"/>.
+    /// </summary>
+    public TimeSpan IdleSpin { get; init; }
+
+    /// <summary>
     /// Called once when a write or fsync fails. The default, <see cref="DurabilityFailure.StopProcess"/>,
     /// logs to stderr and ends the process; there is never a retry. If a handler returns (tests),
     /// the writer is dead: appends and flushes throw <see cref="JournalFailedException"/>.

@@ -6,15 +6,17 @@ public class GroupCommitTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
-    [Fact]
-    public async Task Durable_sequence_reaches_the_last_appended_while_one_thread_appends_and_the_flusher_runs()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(200)] // the flusher spins before it sleeps: it must still see every record, and sleep in the gaps
+    public async Task Durable_sequence_reaches_the_last_appended_while_one_thread_appends_and_the_flusher_runs(int idleSpinMicros)
     {
         using var dir = new TempDirectory();
         var published = new ConcurrentQueue<long>();
         const int Records = 200_000;
         var payload = new byte[64];
         long batches;
-        using (var writer = JournalWriter.Open(dir.Path, new JournalWriterOptions { OnDurable = published.Enqueue }))
+        using (var writer = JournalWriter.Open(dir.Path, new JournalWriterOptions { OnDurable = published.Enqueue, IdleSpin = TimeSpan.FromMicroseconds(idleSpinMicros) }))
         {
             for (long sequence = 1; sequence <= Records; sequence++)
             {
@@ -34,6 +36,19 @@ public class GroupCommitTests
         Assert.Equal(Records, sequences[^1]);
         Assert.True(sequences.Zip(sequences.Skip(1)).All(p => p.First < p.Second), "durable sequence only grows");
         Assert.Equal(Records, JournalReader.Recover(dir.Path).RecordCount);
+    }
+
+    [Fact]
+    public async Task A_flusher_that_spins_before_it_sleeps_is_woken_for_records_that_come_later()
+    {
+        using var dir = new TempDirectory();
+        using var writer = JournalWriter.Open(dir.Path, new JournalWriterOptions { IdleSpin = TimeSpan.FromMilliseconds(2) });
+        for (long sequence = 1; sequence <= 6; sequence++)
+        {
+            Thread.Sleep(sequence % 2 == 0 ? 0 : 10); // alternately within the spin and after it, asleep
+            writer.Append(sequence, Journals.Payload(sequence));
+            await writer.WaitForDurableAsync(sequence).WaitAsync(Patience);
+        }
     }
 
     [Fact]

@@ -30,6 +30,9 @@ public sealed class JournalSettingsTests
     [InlineData("--JournalPreallocateBytes", "-1")]
     [InlineData("--JournalPreallocateBytes", "1MiB")]
     [InlineData("--JournalPreallocateBytes", "67108865")]
+    [InlineData("--IdleSpinMicros", "-1")]
+    [InlineData("--IdleSpinMicros", "10001")]
+    [InlineData("--IdleSpinMicros", "50us")]
     public void A_setting_that_is_not_understood_stops_the_start_with_its_name(string key, string value)
     {
         var error = Assert.Throws<ServerConfigurationException>(() => Parse(key, value));
@@ -39,4 +42,13 @@ public sealed class JournalSettingsTests
     [Fact]
     public void Preallocation_can_be_turned_off() =>
         Assert.Equal(0, Parse("--JournalPreallocateBytes", "0").JournalPreallocateBytes);
+
+    [Fact]
+    public void Idle_spinning_follows_the_cores_unless_set()
+    {
+        Assert.Equal(Environment.ProcessorCount >= 4 ? 50 : 0, Parse().IdleSpinMicros);
+        Assert.Equal(0, Parse("--IdleSpinMicros", "0").IdleSpinMicros);
+        Assert.Equal(200, Parse("--IdleSpinMicros", "200").IdleSpinMicros);
+        Assert.Equal(TimeSpan.FromMicroseconds(200), Sequencing.SequencerOptions.From(Parse("--IdleSpinMicros", "200")).IdleSpin);
+    }
 }

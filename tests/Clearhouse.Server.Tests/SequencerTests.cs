@@ -136,6 +136,26 @@ public sealed class SequencerTests
     }
 
     [Fact]
+    public async Task An_engine_thread_that_spins_before_it_sleeps_still_takes_every_command_and_stops()
+    {
+        var venue = RecoveredVenue.InMemory(new Engine());
+        var sequencer = new Sequencer(venue, new SequencerOptions { IdleSpin = TimeSpan.FromMilliseconds(2) }, new ManualClock(DateTimeOffset.UnixEpoch.AddDays(20_000)), NullLogger<Sequencer>.Instance);
+        using (sequencer)
+        {
+            sequencer.Start();
+            for (int i = 1; i <= 20; i++)
+            {
+                // Alternately within the spin and after it, when the thread sleeps and must be woken.
+                await Task.Delay(i % 2 == 0 ? 0 : 10);
+                var created = await sequencer.SubmitAsync(new CreateAccount()).WaitAsync(TimeSpan.FromSeconds(10));
+                Assert.Equal(i, created.Events[0].AccountId);
+            }
+
+            await sequencer.StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        }
+    }
+
+    [Fact]
     public async Task Clock_ticks_go_through_the_journal_like_any_command()
     {
         string directory = TemporaryDirectory.Create("ticks");

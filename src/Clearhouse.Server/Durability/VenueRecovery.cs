@@ -52,7 +52,7 @@ public static class VenueRecovery
         try
         {
             // 1. The journal, first: its lock keeps a second server out before anything is touched.
-            journal = JournalWriter.Open(DataLayout.JournalDirectory(data), new JournalWriterOptions { OnDurable = acknowledgements.Release, OnCommitted = commits.Publish, Sync = options.JournalSync, PreallocateBytes = options.JournalPreallocateBytes });
+            journal = JournalWriter.Open(DataLayout.JournalDirectory(data), new JournalWriterOptions { OnDurable = acknowledgements.Release, OnCommitted = commits.Publish, IdleSpin = TimeSpan.FromMicroseconds(options.IdleSpinMicros), Sync = options.JournalSync, PreallocateBytes = options.JournalPreallocateBytes });
             var journalReport = journal.Recovery;
 
             // 2. The stored block headers.

@@ -315,7 +315,14 @@ public sealed class Sequencer : IHostedService, IDisposable
                 item.Execute(this);
             }
 
-            // Nothing queued: park this thread until something is (waiting for work is not I/O).
+            // Nothing queued: look again for a while (a writer that finds this thread awake need
+            // not wake it), then park until something is.
+            if (Clearhouse.Journal.IdleSpin.Until(options.IdleSpin, reader, static r => r.TryPeek(out _)))
+            {
+                continue;
+            }
+
+            // Still nothing: park this thread until something is (waiting for work is not I/O).
             // Writers wake it directly (WakeEngine) rather than through the channel's own wait,
             // which would hop through the thread pool and spin before blocking.
             Volatile.Write(ref engineParked, 1);
@@ -591,11 +598,15 @@ public sealed record SequencerOptions
     /// <summary>...or after this much time; zero never by time.</summary>
     public TimeSpan SnapshotInterval { get; init; }
 
+    /// <summary>How long the engine thread spins, looking for work, before it sleeps (<see cref="ServerOptions.IdleSpinMicros"/>); zero sleeps at once.</summary>
+    public TimeSpan IdleSpin { get; init; }
+
     public static SequencerOptions From(ServerOptions options) => new()
     {
         TickInterval = options.TickMillis > 0 ? TimeSpan.FromMilliseconds(options.TickMillis) : null,
         SnapshotEveryCommands = options.SnapshotEveryCommands,
         SnapshotInterval = TimeSpan.FromSeconds(options.SnapshotEverySeconds),
+        IdleSpin = TimeSpan.FromMicroseconds(options.IdleSpinMicros),
     };
 }
 
