@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Diagnostics;
-using System.Threading.Channels;
 using Clearhouse.Core.Engine;
 using Clearhouse.Core.Merkle;
 using Clearhouse.Core.Serialization;
@@ -9,7 +8,7 @@ using Clearhouse.Server.Durability;
 namespace Clearhouse.Server.Sequencing;
 
 /// <summary>
-/// The one writer. Request threads hand commands (and state queries) to a <see cref="Channel{T}"/>;
+/// The one writer. Request threads hand commands (and state queries) to a lock-free <see cref="WorkQueue{T}"/>;
 /// a single dedicated engine thread takes them in order and, for each command:
 /// <list type="number">
 /// <item>stamps the next sequence number and a timestamp from the clock;</item>
@@ -25,9 +24,9 @@ namespace Clearhouse.Server.Sequencing;
 /// are journaled too, and replay rejects them again).</item>
 /// </list>
 /// The engine thread never waits for the disk. Reads of the engine's state go through the same
-/// channel as <see cref="QueryAsync{T}"/> and run on the engine thread between two commands; they
+/// queue as <see cref="QueryAsync{T}"/> and run on the engine thread between two commands; they
 /// may see commands that are applied but not yet durable (see docs/durability.md). A timer puts a
-/// clock <see cref="Tick"/> into the same channel every <see cref="SequencerOptions.TickInterval"/>.
+/// clock <see cref="Tick"/> into the same queue every <see cref="SequencerOptions.TickInterval"/>.
 /// <para>
 /// Sequence numbers come from the sequencer's own counter, which advances for every command,
 /// accepted or rejected, and continues after the last journaled one on restart. Timestamps are
@@ -45,7 +44,7 @@ public sealed class Sequencer : IHostedService, IDisposable
     private readonly SequencerOptions options;
     private readonly TimeProvider clock;
     private readonly ILogger<Sequencer> logger;
-    private readonly Channel<WorkItem> channel;
+    private readonly WorkQueue<WorkItem> queue = new(QueueCapacity);
     private readonly Thread thread;
     private readonly ArrayBufferWriter<byte> encoded = new(256);
     private readonly byte[] scratch = new byte[1024];
@@ -90,13 +89,6 @@ public sealed class Sequencer : IHostedService, IDisposable
         commandsSinceSnapshot = venue.CommandsSinceSnapshot;
         lastSnapshotTimestamp = Stopwatch.GetTimestamp();
         Instruments.ObserveAll(engine);
-        channel = Channel.CreateBounded<WorkItem>(new BoundedChannelOptions(QueueCapacity)
-        {
-            SingleReader = true,
-            SingleWriter = false,
-            FullMode = BoundedChannelFullMode.Wait,
-            AllowSynchronousContinuations = false,
-        });
         thread = new Thread(Run) { Name = "Clearhouse engine", IsBackground = true };
     }
 
@@ -132,7 +124,7 @@ public sealed class Sequencer : IHostedService, IDisposable
     public double LastSnapshotSerializeMillis => Volatile.Read(ref lastSnapshotSerializeMillis);
 
     /// <summary>Commands and queries waiting for the engine thread.</summary>
-    public int QueueLength => channel.Reader.CanCount ? channel.Reader.Count : -1;
+    public int QueueLength => queue.Count;
 
     /// <summary>Answers applied and waiting for the journal's fsync.</summary>
     public int AwaitingDurability => venue.Acknowledgements.Count;
@@ -144,7 +136,7 @@ public sealed class Sequencer : IHostedService, IDisposable
     public void AddObserver(ICommandObserver observer)
     {
         ArgumentNullException.ThrowIfNull(observer);
-        lock (channel)
+        lock (queue)
         {
             observers = [.. observers, observer];
         }
@@ -235,7 +227,7 @@ public sealed class Sequencer : IHostedService, IDisposable
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         tickTimer?.Dispose();
-        CompleteChannel();
+        CloseQueue();
         if (Volatile.Read(ref started) == 1)
         {
             await Task.Run(thread.Join, cancellationToken).ConfigureAwait(false);
@@ -247,26 +239,32 @@ public sealed class Sequencer : IHostedService, IDisposable
     public void Dispose()
     {
         tickTimer?.Dispose();
-        CompleteChannel();
+        CloseQueue();
     }
 
-    private async ValueTask EnqueueAsync(WorkItem item, CancellationToken cancellationToken)
+    private ValueTask EnqueueAsync(WorkItem item, CancellationToken cancellationToken)
     {
-        if (channel.Writer.TryWrite(item))
+        switch (queue.TryWrite(item))
         {
-            WakeEngine();
-            return;
+            case WorkQueue<WorkItem>.WriteResult.Written:
+                WakeEngine();
+                return ValueTask.CompletedTask;
+            case WorkQueue<WorkItem>.WriteResult.Closed:
+                return ValueTask.FromException(new SequencerStoppedException());
+            default:
+                return EnqueueWhenRoomAsync(item, cancellationToken);
         }
+    }
 
-        try
-        {
-            await channel.Writer.WriteAsync(item, cancellationToken).ConfigureAwait(false);
-            WakeEngine();
-        }
-        catch (ChannelClosedException)
+    /// <summary>The queue was full: back-pressure on the caller until the engine thread makes room.</summary>
+    private async ValueTask EnqueueWhenRoomAsync(WorkItem item, CancellationToken cancellationToken)
+    {
+        if (!await queue.WriteAsync(item, cancellationToken).ConfigureAwait(false))
         {
             throw new SequencerStoppedException();
         }
+
+        WakeEngine();
     }
 
     /// <summary>After queuing: wakes the engine thread if it is parked (or about to park), once.</summary>
@@ -279,10 +277,10 @@ public sealed class Sequencer : IHostedService, IDisposable
         }
     }
 
-    /// <summary>Completes the channel and wakes the engine thread so that it sees the end.</summary>
-    private void CompleteChannel()
+    /// <summary>Closes the queue and wakes the engine thread so that it sees the end.</summary>
+    private void CloseQueue()
     {
-        channel.Writer.TryComplete();
+        queue.Close();
         Volatile.Write(ref engineParked, 0);
         wake.Set();
     }
@@ -292,7 +290,7 @@ public sealed class Sequencer : IHostedService, IDisposable
     {
         if (Interlocked.Exchange(ref tickQueued, 1) == 0)
         {
-            if (channel.Writer.TryWrite(TickItem.Instance))
+            if (queue.TryWrite(TickItem.Instance) == WorkQueue<WorkItem>.WriteResult.Written)
             {
                 WakeEngine();
             }
@@ -307,36 +305,35 @@ public sealed class Sequencer : IHostedService, IDisposable
 
     private void Run()
     {
-        var reader = channel.Reader;
         while (true)
         {
-            while (reader.TryRead(out var item))
+            while (queue.TryRead(out var item))
             {
                 item.Execute(this);
             }
 
             // Nothing queued: look again for a while (a writer that finds this thread awake need
             // not wake it), then park until something is.
-            if (Clearhouse.Journal.IdleSpin.Until(options.IdleSpin, reader, static r => r.TryPeek(out _)))
+            if (Clearhouse.Journal.IdleSpin.Until(options.IdleSpin, queue, static q => q.HasItems))
             {
                 continue;
             }
 
             // Still nothing: park this thread until something is (waiting for work is not I/O).
-            // Writers wake it directly (WakeEngine) rather than through the channel's own wait,
-            // which would hop through the thread pool and spin before blocking.
+            // Writers wake it directly (WakeEngine).
             Volatile.Write(ref engineParked, 1);
             Interlocked.MemoryBarrier(); // publish "parked" before looking once more (a writer does the reverse)
-            if (reader.TryPeek(out _))
+            if (queue.HasItems)
             {
                 Volatile.Write(ref engineParked, 0);
                 continue;
             }
 
-            if (reader.Completion.IsCompleted)
+            if (queue.IsDrained)
             {
                 break;
             }
+
 
             wake.Wait();
             wake.Reset();
