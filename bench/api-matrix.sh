@@ -5,12 +5,19 @@
 # request code on the socket threads (--InlineSocketIo true, the default) and on the thread pool, the
 # journal off for reference, and client and server squeezed onto two cores. About 4 minutes. Everything goes to standard output; save it with `| tee FILE`.
 #
-#   bench/api-matrix.sh [--quick]     (--quick: 1-second runs, to check the script itself)
+#   bench/api-matrix.sh [--quick] [--levers]
+#     --quick:  1-second runs, to check the script itself
+#     --levers: instead of the matrix, the settings not yet measured on 16 cores, each alternated
+#               with the default at 100,000/s three times (about 2.5 minutes): the idle spin of the
+#               engine and journal threads (--IdleSpinMicros 0 turns it off), and thread-pool
+#               workers that spin before they sleep (the runtime's default, 70, read as hex from the
+#               environment; the server turns it off in its runtimeconfig)
 #
 # Environment as for bench/api-load.sh (SKIP_BUILD=1 where there is a .NET runtime but no SDK).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-quick=0; [ "${1:-}" = --quick ] && quick=1
+quick=0; levers=0
+for arg in "$@"; do case $arg in --quick) quick=1 ;; --levers) levers=1 ;; *) echo "unknown option $arg" >&2; exit 2 ;; esac; done
 secs() { [ $quick = 1 ] && echo 1 || echo "$1"; }
 t0=$(date +%s)
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
@@ -25,8 +32,22 @@ echo "== loopback round trip"; timeout 30 python3 bench/loopback-pingpong.py
 load() { # label, then VAR=value settings, then the api-load.sh arguments
   local label=$1; shift
   echo "== $label  [$(( $(date +%s) - t0 )) s]"
-  timeout 120 env SKIP_BUILD=1 "$@" 2>&1 | grep -E 'answered|latency|during the measured|closed|server order|memory during'
+  timeout 120 env SKIP_BUILD=1 "$@" 2>&1 | grep -E 'answered|latency|of which|during the measured|closed|server order|memory during'
 }
+if [ $levers = 1 ]; then
+  short="--seconds $(secs 8) --warmup-seconds $(secs 3)"
+  for i in 1 2 3; do
+    load "100,000/s default #$i" bench/api-load.sh --rate 100000 $short
+    load "100,000/s --IdleSpinMicros 0 #$i" SERVER_ARGS="--IdleSpinMicros 0" bench/api-load.sh --rate 100000 $short
+  done
+  for i in 1 2; do
+    load "100,000/s thread-pool workers spin #$i" SERVER_ENV="env DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0x46" bench/api-load.sh --rate 100000 $short
+  done
+  load "20,000/s default" bench/api-load.sh --rate 20000 $short
+  load "1,000/s default" bench/api-load.sh --rate 1000 $short
+  echo "== done in $(( $(date +%s) - t0 )) s"
+  exit 0
+fi
 I='--InlineSocketIo true'
 long="--seconds $(secs 10) --warmup-seconds $(secs 5)"; short="--seconds $(secs 8) --warmup-seconds $(secs 3)"
 for i in 1 2; do load "100,000/s inline #$i" SERVER_ARGS="$I" bench/api-load.sh --rate 100000 $long; done
