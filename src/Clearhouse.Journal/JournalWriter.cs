@@ -448,7 +448,7 @@ public sealed class JournalWriter : IDisposable
                 }
                 continue;
             }
-            if (Clearhouse.Journal.IdleSpin.Until(_options.IdleSpin, this, static writer => writer.HasData() || writer._stopping))
+            if (IdleSpin.Until(_options.IdleSpin, this, static writer => writer.HasData() || writer._stopping))
             {
                 continue;
             }

@@ -52,7 +52,7 @@ public sealed class JournalWriterOptions
     /// <summary>
     /// How long the flusher spins, looking for new records, before it sleeps (default zero: sleep
     /// at once). A producer that finds the flusher asleep must wake it, which costs the producer a
-    /// system call; see <see cref="IdleSpin"/>.
+    /// system call; see <see cref="Journal.IdleSpin"/>.
     /// </summary>
     public TimeSpan IdleSpin { get; init; }
 
