@@ -17,13 +17,17 @@ namespace Clearhouse.Benchmarks.Api;
 /// dotnet run -c Release --project bench/Clearhouse.Benchmarks -- api-load --url http://127.0.0.1:5080
 ///     --client-id ID --client-secret SECRET [--rate 100000] [--seconds 10] [--warmup-seconds 3]
 ///     [--instrument BTC_USDC-PERPETUAL] [--price 50000] [--amount 0.001] [--send-interval-us 0]
+///     [--connections 1]
 /// </code>
+/// With <c>--connections N</c> the process opens N WebSocket connections (one API key) and deals
+/// the orders to them in turn: the server reads each connection's requests in order on one socket
+/// thread, so N connections spread that work over N threads, as a trading firm's gateway would.
 /// Open loop: request i is due at start + i / rate whether or not earlier answers came back, and its
 /// latency is measured from that due time to its answer (HdrHistogram, µs). A server that stalls
 /// therefore shows the stall in every request that should have been sent meanwhile — the
 /// coordinated-omission correction — instead of the client politely waiting and hiding it.
-/// The orders alternate buy and sell GTC limits at one price on one account: each crosses the
-/// previous one, self-trade prevention cancels the resting one, so every request is a full order
+/// The orders alternate buy and sell GTC limits at one price on one account (on each connection):
+/// each crosses the previous one, self-trade prevention cancels the resting one, so every request is a full order
 /// placement through the matching engine and the book never grows. With the journal on (the
 /// server's default), every answer is durable (fsync) before it is sent.
 /// </summary>
@@ -34,13 +38,28 @@ public static partial class ApiLoadRun
         var options = Options.Parse(args);
         try
         {
-            using var connection = ClientConnection.Open(options.WebSocket);
-            Authenticate(connection, options);
+            var connections = new ClientConnection[options.Connections];
+            try
+            {
+                for (int c = 0; c < connections.Length; c++)
+                {
+                    connections[c] = ClientConnection.Open(options.WebSocket);
+                    Authenticate(connections[c], options);
+                }
 
-            Console.WriteLine($"warm-up: {options.WarmupSeconds} s at {options.Rate:N0}/s");
-            Drive(connection, options, options.WarmupSeconds, firstId: 1_000_000_000L, report: false);
-            Console.WriteLine($"measured: {options.Seconds} s at {options.Rate:N0}/s, open loop");
-            return Drive(connection, options, options.Seconds, firstId: 2_000_000_000L, report: true);
+                string over = connections.Length == 1 ? "one connection" : $"{connections.Length} connections, orders dealt to them in turn";
+                Console.WriteLine($"warm-up: {options.WarmupSeconds} s at {options.Rate:N0}/s over {over}");
+                Drive(connections, options, options.WarmupSeconds, firstId: 1_000_000_000L, report: false);
+                Console.WriteLine($"measured: {options.Seconds} s at {options.Rate:N0}/s over {over}, open loop");
+                return Drive(connections, options, options.Seconds, firstId: 2_000_000_000L, report: true);
+            }
+            finally
+            {
+                foreach (var connection in connections)
+                {
+                    connection?.Dispose();
+                }
+            }
         }
         catch (Exception ex) when (ex is IOException or SocketException or ClosedByServerException)
         {
@@ -51,7 +70,7 @@ public static partial class ApiLoadRun
         }
     }
 
-    private sealed record Options(Uri Http, Uri WebSocket, string ClientId, string ClientSecret, int Rate, int Seconds, int WarmupSeconds, string Instrument, string Price, string Amount, int ServerPid, int SendIntervalMicros)
+    private sealed record Options(Uri Http, Uri WebSocket, string ClientId, string ClientSecret, int Rate, int Seconds, int WarmupSeconds, string Instrument, string Price, string Amount, int ServerPid, int SendIntervalMicros, int Connections)
     {
         public static Options Parse(string[] args)
         {
@@ -74,7 +93,8 @@ public static partial class ApiLoadRun
                 Get("--price", "50000"),
                 Get("--amount", "0.001"),
                 int.Parse(Get("--server-pid", "0"), CultureInfo.InvariantCulture),
-                int.Parse(Get("--send-interval-us", "0"), CultureInfo.InvariantCulture));
+                int.Parse(Get("--send-interval-us", "0"), CultureInfo.InvariantCulture),
+                Math.Clamp(int.Parse(Get("--connections", "1"), CultureInfo.InvariantCulture), 1, 64));
         }
     }
 
@@ -336,8 +356,11 @@ public static partial class ApiLoadRun
         }
     }
 
-    /// <summary>Sends <c>rate × seconds</c> orders on schedule; returns 0 when every one was answered without error.</summary>
-    private static int Drive(ClientConnection connection, Options options, int seconds, long firstId, bool report)
+    /// <summary>
+    /// Sends <c>rate × seconds</c> orders on schedule, order i on connection i mod N, all from this
+    /// thread; one receiver thread per connection. Returns 0 when every one was answered without error.
+    /// </summary>
+    private static int Drive(ClientConnection[] connections, Options options, int seconds, long firstId, bool report)
     {
         // The warm-up ramps its rate linearly from a tenth of the target to the target (a cold
         // server — code not yet optimized by the JIT — is not run into a backlog it then has to
@@ -346,56 +369,71 @@ public static partial class ApiLoadRun
         long total = ramp ? (long)(options.Rate * seconds * 0.55) : (long)options.Rate * seconds;
         var due = new long[total];
         var written = new long[total]; // when the order's frame was handed to the socket (Stopwatch ticks)
-        var histogram = new LongHistogram(TimeStamp.Seconds(60), 3);
-        var hops = new LatencySplit();
+        int n = connections.Length;
+        var histograms = new LongHistogram[n];
+        var splits = new LatencySplit[n];
         long answered = 0;
         long errors = 0;
         string? firstError = null;
         Exception? receiveFailure = null;
 
-        // The receiver blocks in recv on its own thread (see ClientConnection).
-        var receiver = new Thread(() =>
+        // Each receiver blocks in recv on its own thread (see ClientConnection), until its
+        // connection's share of the orders is answered; each records into histograms of its own.
+        var receivers = new Thread[n];
+        for (int c = 0; c < n; c++)
         {
-            try
+            int k = c;
+            long expected = (total - k + n - 1) / n; // orders k, k + n, k + 2n, ...
+            var histogram = histograms[k] = new LongHistogram(TimeStamp.Seconds(60), 3);
+            var hops = splits[k] = new LatencySplit();
+            var connection = connections[k];
+            receivers[k] = new Thread(() =>
             {
-                var frames = connection.Frames;
-                while (Interlocked.Read(ref answered) < total)
+                try
                 {
-                    if (!frames.TryNext(out int offset, out int length))
+                    var frames = connection.Frames;
+                    long mine = 0;
+                    while (mine < expected)
                     {
-                        frames.Fill();
-                        continue;
-                    }
-
-                    long now = Stopwatch.GetTimestamp();
-                    var message = frames.Buffer.AsSpan(offset, length);
-                    if (!TryReadId(message, out long id) || id < firstId || id >= firstId + total)
-                    {
-                        continue; // a notification or an answer to something else
-                    }
-
-                    long index = id - firstId;
-                    long dueAt = Volatile.Read(ref due[index]);
-                    histogram.RecordValue(Math.Max(0, (now - dueAt) * 1_000_000 / Stopwatch.Frequency));
-                    hops.Record(message, dueAt, Volatile.Read(ref written[index]), now);
-                    if (message.IndexOf("\"error\""u8) >= 0)
-                    {
-                        if (Interlocked.Increment(ref errors) == 1)
+                        if (!frames.TryNext(out int offset, out int length))
                         {
-                            firstError = Encoding.UTF8.GetString(message);
+                            frames.Fill();
+                            continue;
                         }
-                    }
 
-                    Interlocked.Increment(ref answered);
+                        long now = Stopwatch.GetTimestamp();
+                        var message = frames.Buffer.AsSpan(offset, length);
+                        if (!TryReadId(message, out long id) || id < firstId || id >= firstId + total)
+                        {
+                            continue; // a notification or an answer to something else
+                        }
+
+                        long index = id - firstId;
+                        long dueAt = Volatile.Read(ref due[index]);
+                        histogram.RecordValue(Math.Max(0, (now - dueAt) * 1_000_000 / Stopwatch.Frequency));
+                        hops.Record(message, dueAt, Volatile.Read(ref written[index]), now);
+                        if (message.IndexOf("\"error\""u8) >= 0)
+                        {
+                            if (Interlocked.Increment(ref errors) == 1)
+                            {
+                                firstError = Encoding.UTF8.GetString(message);
+                            }
+                        }
+
+                        mine++;
+                        Interlocked.Increment(ref answered);
+                    }
                 }
-            }
-            catch (Exception ex)
-            {
-                receiveFailure = ex;
-            }
-        })
-        { IsBackground = true, Name = "api-load receiver" };
-        receiver.Start();
+                catch (Exception ex)
+                {
+                    receiveFailure = ex;
+                }
+            })
+            { IsBackground = true, Name = $"api-load receiver {k}" };
+            receivers[k].Start();
+        }
+
+        var pending = new bool[n]; // connections with orders queued and not yet flushed
 
         byte[] instrument = Encoding.UTF8.GetBytes(options.Instrument);
         byte[] price = Encoding.UTF8.GetBytes(options.Price);
@@ -450,22 +488,36 @@ public static partial class ApiLoadRun
             for (; sent < dueNow; sent++)
             {
                 Volatile.Write(ref due[sent], ScheduledAt(sent));
-                int length = WriteOrder(frame, firstId + sent, (sent & 1) == 0 ? "private/buy"u8 : "private/sell"u8, instrument, amount, price);
-                connection.Queue(frame.AsSpan(0, length));
+                // Buy and sell alternate on each connection (not just overall): the server reads each
+                // connection's batch in turn, so consecutive orders from one connection meet in the
+                // book, and each must cross the one before it for the book to stay empty.
+                bool buy = ((sent / n) & 1) == 0;
+                int length = WriteOrder(frame, firstId + sent, buy ? "private/buy"u8 : "private/sell"u8, instrument, amount, price);
+                int c = (int)(sent % n);
+                connections[c].Queue(frame.AsSpan(0, length));
+                pending[c] = true;
             }
 
-            // Stamped before the write, so that no answer can arrive before its order's stamp.
+            // Stamped before the writes, so that no answer can arrive before its order's stamp.
             long writeAt = Stopwatch.GetTimestamp();
             for (long i = batchStart; i < sent; i++)
             {
                 Volatile.Write(ref written[i], writeAt);
             }
 
-            connection.Flush();
+            for (int c = 0; c < n; c++)
+            {
+                if (pending[c])
+                {
+                    connections[c].Flush();
+                    pending[c] = false;
+                }
+            }
         }
 
         long sendEnd = Stopwatch.GetTimestamp();
-        bool finished = receiver.Join(TimeSpan.FromSeconds(30));
+        var joinBy = DateTime.UtcNow.AddSeconds(30);
+        bool finished = receivers.All(receiver => receiver.Join(TimeSpan.FromTicks(Math.Max(0, (joinBy - DateTime.UtcNow).Ticks))));
         long end = Stopwatch.GetTimestamp();
         long serverCpuEnd = ServerCpuMillis(options.ServerPid);
         var gcEnd = report ? ServerMetrics.Read(options.Http) : null;
@@ -485,6 +537,14 @@ public static partial class ApiLoadRun
 
         if (report)
         {
+            var histogram = new LongHistogram(TimeStamp.Seconds(60), 3);
+            var hops = new LatencySplit();
+            for (int c = 0; c < n; c++)
+            {
+                histogram.Add(histograms[c]);
+                hops.Add(splits[c]);
+            }
+
             double sendSeconds = (sendEnd - start) / (double)Stopwatch.Frequency;
             double allSeconds = (end - start) / (double)Stopwatch.Frequency;
             Console.WriteLine($"orders: {total:N0}; offered {total / sendSeconds:N0}/s over {sendSeconds:F2} s; answered {total / allSeconds:N0}/s (all answers within {allSeconds:F2} s); errors {errors:N0}");
@@ -513,7 +573,6 @@ public static partial class ApiLoadRun
         return errors == 0 ? 0 : 1;
     }
 
-    /// <summary>The server's garbage-collection counters, from its <c>/metrics</c> (docs/operations.md).</summary>
     /// <summary>
     /// Each answer's latency cut at the hops it passed, from the answer's own <c>usIn</c> and
     /// <c>usOut</c> (the server's wall clock, in µs, when it read the request and when the answer
@@ -532,6 +591,16 @@ public static partial class ApiLoadRun
         private readonly LongHistogram server = new(TimeStamp.Seconds(60), 3);
         private readonly LongHistogram wayBack = new(TimeStamp.Seconds(60), 3);
         private long missing;
+
+        /// <summary>Adds <paramref name="other"/>'s records to these (after both connections' receivers are done).</summary>
+        public void Add(LatencySplit other)
+        {
+            sender.Add(other.sender);
+            wayIn.Add(other.wayIn);
+            server.Add(other.server);
+            wayBack.Add(other.wayBack);
+            missing += other.missing;
+        }
 
         /// <summary>Receiver thread only.</summary>
         public void Record(ReadOnlySpan<byte> answer, long dueAt, long writtenAt, long receivedAt)
