@@ -441,6 +441,7 @@ public static partial class ApiLoadRun
         var frame = new byte[512];
         var gcStart = report ? ServerMetrics.Read(options.Http) : null;
         long serverCpuStart = ServerCpuMillis(options.ServerPid);
+        var threadsStart = report ? ServerThreadTicks(options.ServerPid) : [];
         var clientCpuStart = Process.GetCurrentProcess().TotalProcessorTime;
         int clientGcStart = GC.CollectionCount(0);
         var clientPauseStart = GC.GetTotalPauseDuration();
@@ -520,6 +521,7 @@ public static partial class ApiLoadRun
         bool finished = receivers.All(receiver => receiver.Join(TimeSpan.FromTicks(Math.Max(0, (joinBy - DateTime.UtcNow).Ticks))));
         long end = Stopwatch.GetTimestamp();
         long serverCpuEnd = ServerCpuMillis(options.ServerPid);
+        var threadsEnd = report ? ServerThreadTicks(options.ServerPid) : [];
         var gcEnd = report ? ServerMetrics.Read(options.Http) : null;
         var clientCpu = Process.GetCurrentProcess().TotalProcessorTime - clientCpuStart;
         int clientGcs = GC.CollectionCount(0) - clientGcStart;
@@ -554,6 +556,11 @@ public static partial class ApiLoadRun
             {
                 long cpu = serverCpuEnd - serverCpuStart;
                 Console.WriteLine($"server CPU during the measured run: {cpu:N0} ms (user + system), {cpu * 1000.0 / total:F1} µs per order, {cpu / 1000.0 / allSeconds:F2} cores");
+            }
+
+            if (threadsEnd.Count > 0)
+            {
+                ReportBusiestThreads(threadsStart, threadsEnd, allSeconds);
             }
 
             if (gcStart is not null && gcEnd is not null)
@@ -753,6 +760,52 @@ public static partial class ApiLoadRun
         string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' '); // fields from the 3rd on
         long ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture); // utime, stime
         return ticks * 10; // USER_HZ is 100 on Linux
+    }
+
+    /// <summary>
+    /// CPU time of each of the server's threads so far (Linux /proc/PID/task), in clock ticks, by
+    /// thread id, with the thread's name; empty when not known. Compared across the run, it shows
+    /// which thread is busiest: a thread near 100% of a core is where requests queue.
+    /// </summary>
+    private static Dictionary<int, (string Name, long Ticks)> ServerThreadTicks(int pid)
+    {
+        var threads = new Dictionary<int, (string Name, long Ticks)>();
+        string tasks = $"/proc/{pid}/task";
+        if (pid <= 0 || !Directory.Exists(tasks))
+        {
+            return threads;
+        }
+
+        foreach (string task in Directory.EnumerateDirectories(tasks))
+        {
+            try
+            {
+                string stat = File.ReadAllText(Path.Combine(task, "stat"));
+                int open = stat.IndexOf('(');
+                int close = stat.LastIndexOf(')');
+                string[] fields = stat[(close + 2)..].Split(' ');
+                threads[int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture)] =
+                    (stat[(open + 1)..close], long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture));
+            }
+            catch (IOException)
+            {
+                // The thread ended between the listing and the read.
+            }
+        }
+
+        return threads;
+    }
+
+    /// <summary>Prints the server's busiest threads over the run: share of one core each.</summary>
+    private static void ReportBusiestThreads(Dictionary<int, (string Name, long Ticks)> before, Dictionary<int, (string Name, long Ticks)> after, double seconds)
+    {
+        var busiest = after
+            .Select(thread => (thread.Value.Name, Ticks: thread.Value.Ticks - (before.TryGetValue(thread.Key, out var earlier) ? earlier.Ticks : 0)))
+            .Where(thread => thread.Ticks > 0)
+            .OrderByDescending(thread => thread.Ticks)
+            .Take(8)
+            .Select(thread => $"{thread.Name} {thread.Ticks / 100.0 / seconds:P0}"); // USER_HZ is 100 on Linux
+        Console.WriteLine($"server's busiest threads (share of one core over the run): {string.Join(", ", busiest)}");
     }
 
     /// <summary>Writes <c>{"jsonrpc":"2.0","id":N,"method":M,"params":{"instrument_name":…,"amount":…,"type":"limit","price":…}}</c>.</summary>
