@@ -8,11 +8,12 @@
 #   bench/api-matrix.sh [--quick] [--levers]
 #     --quick:  1-second runs, to check the script itself
 #     --levers: instead of the matrix, the settings not yet measured on 16 cores, each alternated
-#               with the default at 100,000/s (about 3.5 minutes with the machine's description): the idle spin of the
+#               with the default at 100,000/s (about 4 minutes with the machine's description): the idle spin of the
 #               engine and journal threads (--IdleSpinMicros 0 turns it off), the load spread
 #               over 4 connections of the one client process (each connection's requests are read
 #               by one socket thread), and thread-pool workers that spin before they sleep (the
-#               runtime's default, 70, read as hex from the environment; the server turns it off)
+#               runtime's default, 70, read as hex from the environment; the server turns it off),
+#               and the journal's flusher answering batches of up to 32 itself (--AnswerInlineBatch)
 #
 # Environment as for bench/api-load.sh (SKIP_BUILD=1 where there is a .NET runtime but no SDK).
 set -uo pipefail
@@ -44,6 +45,7 @@ if [ $levers = 1 ]; then
   for i in 1 2; do
     load "100,000/s over 4 connections #$i" bench/api-load.sh --rate 100000 $short --connections 4
     load "100,000/s thread-pool workers spin #$i" SERVER_ENV="env DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0x46" bench/api-load.sh --rate 100000 $short
+    load "100,000/s --AnswerInlineBatch 32 #$i" SERVER_ARGS="--AnswerInlineBatch 32" bench/api-load.sh --rate 100000 $short
   done
   load "20,000/s default" bench/api-load.sh --rate 20000 $short
   load "1,000/s default" bench/api-load.sh --rate 1000 $short

@@ -115,6 +115,14 @@ public sealed record ServerOptions
     /// </summary>
     public int IdleSpinMicros { get; init; } = Environment.ProcessorCount >= 4 ? 50 : 0;
 
+    /// <summary>
+    /// The largest batch of durable answers the journal's flusher completes itself, right after its
+    /// fsync; a larger batch is handed to the thread pool, so that answering it overlaps the next
+    /// fsync. Completing on the flusher saves a thread wake-up per batch but delays the next commit
+    /// by the time the answers take (docs/operations.md). Key <c>AnswerInlineBatch</c>, 0–4096; default 8.
+    /// </summary>
+    public int AnswerInlineBatch { get; init; } = Sequencing.DurableAcknowledgements.DefaultInlineBatchLimit;
+
     /// <summary>Lifetime of an access token from <c>public/auth</c>. Key <c>AccessTokenSeconds</c>; default 900.</summary>
     public int AccessTokenSeconds { get; init; } = 900;
 
@@ -160,6 +168,11 @@ public sealed record ServerOptions
         if (configuration["InlineSocketIo"] is { } inline)
         {
             options = options with { InlineSocketIo = Bool("--InlineSocketIo", inline) };
+        }
+
+        if (configuration["AnswerInlineBatch"] is { } inlineBatch)
+        {
+            options = options with { AnswerInlineBatch = (int)Whole("--AnswerInlineBatch", inlineBatch, 0, 4096, "answers") };
         }
 
         if (configuration["IdleSpinMicros"] is { } spin)

@@ -42,7 +42,7 @@ public sealed class DurableAcknowledgementsTests
     public async Task A_large_batch_is_completed_on_another_thread_so_the_flusher_can_fsync_the_next()
     {
         var acknowledgements = new DurableAcknowledgements();
-        int count = DurableAcknowledgements.InlineBatchLimit + 1;
+        int count = acknowledgements.InlineBatchLimit + 1;
         var threads = new int[count];
         var continuations = new List<Task>();
         for (int i = 0; i < count; i++)
@@ -74,6 +74,30 @@ public sealed class DurableAcknowledgementsTests
         await continuation.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.NotEqual(Environment.CurrentManagedThreadId, completedOn);
         Assert.Equal(7, (await completion.Task).Sequence);
+    }
+
+    [Theory]
+    [InlineData(0, 1, false)]  // 0: every batch goes to the thread pool, even one answer
+    [InlineData(32, 32, true)] // a larger limit keeps a batch of 32 on the releasing thread
+    [InlineData(32, 33, false)]
+    public async Task The_inline_limit_decides_which_batches_the_releasing_thread_answers_itself(int limit, int batch, bool inline)
+    {
+        var acknowledgements = new DurableAcknowledgements(limit);
+        var threads = new int[batch];
+        var continuations = new List<Task>();
+        for (int i = 0; i < batch; i++)
+        {
+            int index = i;
+            var completion = new TaskCompletionSource<CommandResult>();
+            continuations.Add(completion.Task.ContinueWith(_ => threads[index] = Environment.CurrentManagedThreadId, TaskContinuationOptions.ExecuteSynchronously));
+            acknowledgements.Add(i + 1, completion, Result(i + 1));
+        }
+
+        acknowledgements.Release(batch);
+
+        await Task.WhenAll(continuations).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(inline, threads.All(thread => thread == Environment.CurrentManagedThreadId));
+        Assert.Single(threads.Distinct());
     }
 
     private static CommandResult Result(long sequence) => new(sequence, sequence, RejectReason.None, []);

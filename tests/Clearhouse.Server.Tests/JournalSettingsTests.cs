@@ -33,6 +33,8 @@ public sealed class JournalSettingsTests
     [InlineData("--IdleSpinMicros", "-1")]
     [InlineData("--IdleSpinMicros", "10001")]
     [InlineData("--IdleSpinMicros", "50us")]
+    [InlineData("--AnswerInlineBatch", "-1")]
+    [InlineData("--AnswerInlineBatch", "4097")]
     public void A_setting_that_is_not_understood_stops_the_start_with_its_name(string key, string value)
     {
         var error = Assert.Throws<ServerConfigurationException>(() => Parse(key, value));
@@ -50,5 +52,13 @@ public sealed class JournalSettingsTests
         Assert.Equal(0, Parse("--IdleSpinMicros", "0").IdleSpinMicros);
         Assert.Equal(200, Parse("--IdleSpinMicros", "200").IdleSpinMicros);
         Assert.Equal(TimeSpan.FromMicroseconds(200), Sequencing.SequencerOptions.From(Parse("--IdleSpinMicros", "200")).IdleSpin);
+    }
+
+    [Fact]
+    public void The_flusher_answers_batches_of_up_to_8_itself_unless_set()
+    {
+        Assert.Equal(8, Parse().AnswerInlineBatch);
+        Assert.Equal(0, Parse("--AnswerInlineBatch", "0").AnswerInlineBatch);
+        Assert.Equal(64, Parse("--AnswerInlineBatch", "64").AnswerInlineBatch);
     }
 }

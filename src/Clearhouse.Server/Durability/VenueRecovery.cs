@@ -45,7 +45,7 @@ public static class VenueRecovery
 
         long started = Stopwatch.GetTimestamp();
         string data = Path.GetFullPath(options.DataDirectory);
-        var acknowledgements = new DurableAcknowledgements();
+        var acknowledgements = new DurableAcknowledgements(options.AnswerInlineBatch);
         var commits = new JournalCommits();
         JournalWriter? journal = null;
         BlockHeaderStore? blockStore = null;

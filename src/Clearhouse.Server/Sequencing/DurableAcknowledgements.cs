@@ -14,7 +14,7 @@ namespace Clearhouse.Server.Sequencing;
 /// all its answers of the batch to the socket in one write at the end. Every hand-off to another
 /// thread costs a wake-up (on the 2-core VM some 25 µs each, docs/benchmarks.md), and this path used
 /// to take two per batch: a thread-pool work item, then the connection's writer loop. A batch of
-/// more than <see cref="InlineBatchLimit"/> answers is completed the same way but on a thread-pool
+/// more than <see cref="InlineBatchLimit"/> answers (default 8) is completed the same way but on a thread-pool
 /// work item, so that the next fsync is not held up by it. Handlers must not block after their
 /// command completes (none does: everything after <c>SubmitAsync</c> is computing and queuing).
 /// An answer released on the engine thread (<see cref="Add"/> of a sequence already durable) is
@@ -24,12 +24,23 @@ namespace Clearhouse.Server.Sequencing;
 internal sealed class DurableAcknowledgements
 {
     /// <summary>
+    /// The default of <see cref="InlineBatchLimit"/> (<see cref="ServerOptions.AnswerInlineBatch"/>).
+    /// </summary>
+    public const int DefaultInlineBatchLimit = 8;
+
+    /// <summary>
     /// The largest batch the releasing thread (the flusher) completes itself. A larger one goes to
     /// the thread pool, so that answering it overlaps the next fsync instead of delaying it: under
     /// load the flusher would otherwise become the bottleneck (measured: 100,000 orders/s fell to
-    /// 67,000–77,000/s with every batch answered on the flusher).
+    /// 67,000–77,000/s with every batch answered on the flusher). 0 sends every batch there.
     /// </summary>
-    internal const int InlineBatchLimit = 8;
+    public DurableAcknowledgements(int inlineBatchLimit = DefaultInlineBatchLimit)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(inlineBatchLimit);
+        InlineBatchLimit = inlineBatchLimit;
+    }
+
+    public int InlineBatchLimit { get; }
 
     private readonly object gate = new();
     private readonly Queue<Pending> queue = new(1024);
