@@ -42,20 +42,7 @@ public sealed class DurableAcknowledgementsTests
     public async Task A_large_batch_is_completed_on_another_thread_so_the_flusher_can_fsync_the_next()
     {
         var acknowledgements = new DurableAcknowledgements();
-        int count = acknowledgements.InlineBatchLimit + 1;
-        var threads = new int[count];
-        var continuations = new List<Task>();
-        for (int i = 0; i < count; i++)
-        {
-            int index = i;
-            var completion = new TaskCompletionSource<CommandResult>();
-            continuations.Add(completion.Task.ContinueWith(_ => threads[index] = Environment.CurrentManagedThreadId, TaskContinuationOptions.ExecuteSynchronously));
-            acknowledgements.Add(i + 1, completion, Result(i + 1));
-        }
-
-        acknowledgements.Release(count);
-
-        await Task.WhenAll(continuations).WaitAsync(TimeSpan.FromSeconds(10));
+        int[] threads = await ReleaseBatchAsync(acknowledgements, acknowledgements.InlineBatchLimit + 1);
         Assert.DoesNotContain(Environment.CurrentManagedThreadId, threads);
         Assert.Single(threads.Distinct()); // one work item answers the whole batch
     }
@@ -82,10 +69,17 @@ public sealed class DurableAcknowledgementsTests
     [InlineData(32, 33, false)]
     public async Task The_inline_limit_decides_which_batches_the_releasing_thread_answers_itself(int limit, int batch, bool inline)
     {
-        var acknowledgements = new DurableAcknowledgements(limit);
-        var threads = new int[batch];
+        int[] threads = await ReleaseBatchAsync(new DurableAcknowledgements(limit), batch);
+        Assert.Equal(inline, threads.All(thread => thread == Environment.CurrentManagedThreadId));
+        Assert.Single(threads.Distinct());
+    }
+
+    /// <summary>Queues answers 1..<paramref name="count"/>, releases them together, and returns the thread each completed on.</summary>
+    private static async Task<int[]> ReleaseBatchAsync(DurableAcknowledgements acknowledgements, int count)
+    {
+        var threads = new int[count];
         var continuations = new List<Task>();
-        for (int i = 0; i < batch; i++)
+        for (int i = 0; i < count; i++)
         {
             int index = i;
             var completion = new TaskCompletionSource<CommandResult>();
@@ -93,11 +87,9 @@ public sealed class DurableAcknowledgementsTests
             acknowledgements.Add(i + 1, completion, Result(i + 1));
         }
 
-        acknowledgements.Release(batch);
-
+        acknowledgements.Release(count);
         await Task.WhenAll(continuations).WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Equal(inline, threads.All(thread => thread == Environment.CurrentManagedThreadId));
-        Assert.Single(threads.Distinct());
+        return threads;
     }
 
     private static CommandResult Result(long sequence) => new(sequence, sequence, RejectReason.None, []);
