@@ -34,7 +34,7 @@ echo "== loopback round trip"; timeout 30 python3 bench/loopback-pingpong.py
 load() { # label, then VAR=value settings, then the api-load.sh arguments
   local label=$1; shift
   echo "== $label  [$(( $(date +%s) - t0 )) s]"
-  timeout 120 env SKIP_BUILD=1 "$@" 2>&1 | grep -E 'answered|latency|of which|busiest|during the measured|closed|server order|memory during'
+  timeout 120 env SKIP_BUILD=1 "$@" 2>&1 | grep -E 'answered|latency|of which|busiest|threads \(the same\)|stolen|during the measured|closed|server order|memory during'
 }
 if [ $levers = 1 ]; then
   short="--seconds $(secs 8) --warmup-seconds $(secs 5)"  # 5 s: the JIT's background tiering is still busy after 3

@@ -380,6 +380,7 @@ public static partial class ApiLoadRun
         // Each receiver blocks in recv on its own thread (see ClientConnection), until its
         // connection's share of the orders is answered; each records into histograms of its own.
         var receivers = new Thread[n];
+        var receiverTimes = new ThreadTimes[n]; // each receiver's own, over the run
         for (int c = 0; c < n; c++)
         {
             int k = c;
@@ -389,6 +390,7 @@ public static partial class ApiLoadRun
             var connection = connections[k];
             receivers[k] = new Thread(() =>
             {
+                var begin = report ? ThisThreadTimes() : default;
                 try
                 {
                     var frames = connection.Frames;
@@ -428,8 +430,12 @@ public static partial class ApiLoadRun
                 {
                     receiveFailure = ex;
                 }
+                finally
+                {
+                    receiverTimes[k] = report ? ThisThreadTimes() - begin : default;
+                }
             })
-            { IsBackground = true, Name = $"api-load receiver {k}" };
+            { IsBackground = true, Name = $"receiver {k}" }; // Linux keeps 15 characters of a thread name
             receivers[k].Start();
         }
 
@@ -441,7 +447,9 @@ public static partial class ApiLoadRun
         var frame = new byte[512];
         var gcStart = report ? ServerMetrics.Read(options.Http) : null;
         long serverCpuStart = ServerCpuMillis(options.ServerPid);
-        var threadsStart = report ? ServerThreadTicks(options.ServerPid) : [];
+        var threadsStart = report ? ThreadTimesOf(options.ServerPid) : [];
+        var senderStart = report ? ThisThreadTimes() : default;
+        var stealStart = StealTicks();
         var clientCpuStart = Process.GetCurrentProcess().TotalProcessorTime;
         int clientGcStart = GC.CollectionCount(0);
         var clientPauseStart = GC.GetTotalPauseDuration();
@@ -521,7 +529,9 @@ public static partial class ApiLoadRun
         bool finished = receivers.All(receiver => receiver.Join(TimeSpan.FromTicks(Math.Max(0, (joinBy - DateTime.UtcNow).Ticks))));
         long end = Stopwatch.GetTimestamp();
         long serverCpuEnd = ServerCpuMillis(options.ServerPid);
-        var threadsEnd = report ? ServerThreadTicks(options.ServerPid) : [];
+        var threadsEnd = report ? ThreadTimesOf(options.ServerPid) : [];
+        var senderTimes = report ? ThisThreadTimes() - senderStart : default;
+        var stealEnd = StealTicks();
         var gcEnd = report ? ServerMetrics.Read(options.Http) : null;
         var clientCpu = Process.GetCurrentProcess().TotalProcessorTime - clientCpuStart;
         int clientGcs = GC.CollectionCount(0) - clientGcStart;
@@ -560,7 +570,12 @@ public static partial class ApiLoadRun
 
             if (threadsEnd.Count > 0)
             {
-                ReportBusiestThreads(threadsStart, threadsEnd, allSeconds);
+                ReportBusiestThreads("server's", threadsStart, threadsEnd, allSeconds, count: 8);
+            }
+
+            if (stealEnd.Total > stealStart.Total)
+            {
+                Console.WriteLine($"machine: {(stealEnd.Steal - stealStart.Steal) * 100.0 / (stealEnd.Total - stealStart.Total):F1}% of all cores' time stolen by the hypervisor during the run");
             }
 
             if (gcStart is not null && gcEnd is not null)
@@ -570,6 +585,11 @@ public static partial class ApiLoadRun
 
             Console.WriteLine($"client CPU during the measured run: {clientCpu.TotalMilliseconds:N0} ms, {clientCpu.TotalMicroseconds / total:F1} µs per order, {clientCpu.TotalSeconds / allSeconds:F2} cores (this machine has {Environment.ProcessorCount}); "
                 + $"its own GC paused it {clientPause.TotalMilliseconds:N1} ms in {clientGcs:N0} collections (a pause delays the answers it reads, so it counts as latency)");
+
+            if (senderTimes.Name is not null)
+            {
+                Console.WriteLine("client's threads (the same): " + string.Join(", ", new[] { senderTimes with { Name = "sender" } }.Concat(receiverTimes).Select(t => t.Describe(allSeconds))));
+            }
 
             if (firstError is not null)
             {
@@ -763,13 +783,16 @@ public static partial class ApiLoadRun
     }
 
     /// <summary>
-    /// CPU time of each of the server's threads so far (Linux /proc/PID/task), in clock ticks, by
-    /// thread id, with the thread's name; empty when not known. Compared across the run, it shows
-    /// which thread is busiest: a thread near 100% of a core is where requests queue.
+    /// Each thread of process <paramref name="pid"/> so far (Linux /proc/PID/task), by thread id:
+    /// its name, CPU time in clock ticks, and from its <c>schedstat</c> the time it spent runnable
+    /// but waiting for a core (ns); empty when not known. Compared across the run, the CPU time
+    /// shows which thread is busiest (a thread near 100% of a core is where requests queue) and the
+    /// waiting shows whether a thread that had work was kept off the cores (too many runnable
+    /// threads for the cores; a hypervisor's stolen time shows in <see cref="StealTicks"/> instead).
     /// </summary>
-    private static Dictionary<int, (string Name, long Ticks)> ServerThreadTicks(int pid)
+    private static Dictionary<int, ThreadTimes> ThreadTimesOf(int pid)
     {
-        var threads = new Dictionary<int, (string Name, long Ticks)>();
+        var threads = new Dictionary<int, ThreadTimes>();
         string tasks = $"/proc/{pid}/task";
         if (pid <= 0 || !Directory.Exists(tasks))
         {
@@ -784,8 +807,11 @@ public static partial class ApiLoadRun
                 int open = stat.IndexOf('(');
                 int close = stat.LastIndexOf(')');
                 string[] fields = stat[(close + 2)..].Split(' ');
-                threads[int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture)] =
-                    (stat[(open + 1)..close], long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture));
+                string[] schedstat = File.Exists(Path.Combine(task, "schedstat")) ? File.ReadAllText(Path.Combine(task, "schedstat")).Split(' ') : [];
+                threads[int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture)] = new ThreadTimes(
+                    stat[(open + 1)..close],
+                    long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture),
+                    schedstat.Length >= 2 ? long.Parse(schedstat[1], CultureInfo.InvariantCulture) : 0);
             }
             catch (IOException)
             {
@@ -796,20 +822,79 @@ public static partial class ApiLoadRun
         return threads;
     }
 
-    /// <summary>Prints the server's busiest threads over the run: share of one core each.</summary>
-    private static void ReportBusiestThreads(Dictionary<int, (string Name, long Ticks)> before, Dictionary<int, (string Name, long Ticks)> after, double seconds)
+    /// <summary>A thread's name, CPU time (clock ticks, user + system) and time runnable but not running (ns).</summary>
+    private readonly record struct ThreadTimes(string Name, long Ticks, long WaitedNanos)
+    {
+        public static ThreadTimes operator -(ThreadTimes after, ThreadTimes before) => new(after.Name, after.Ticks - before.Ticks, after.WaitedNanos - before.WaitedNanos);
+
+        /// <summary>"name 40 % (120 ms)": its share of one core over <paramref name="seconds"/>, and its wait for a core.</summary>
+        public string Describe(double seconds) => $"{Name} {Ticks / 100.0 / seconds:P0} ({WaitedNanos / 1e6:N0} ms)"; // USER_HZ is 100 on Linux
+    }
+
+    /// <summary>The calling thread's <see cref="ThreadTimes"/> (Linux /proc/thread-self); default when not known.</summary>
+    private static ThreadTimes ThisThreadTimes()
+    {
+        try
+        {
+            string stat = File.ReadAllText("/proc/thread-self/stat");
+            string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            string[] schedstat = File.ReadAllText("/proc/thread-self/schedstat").Split(' ');
+            return new ThreadTimes(
+                Thread.CurrentThread.Name ?? "main",
+                long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture),
+                long.Parse(schedstat[1], CultureInfo.InvariantCulture));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return default;
+        }
+    }
+
+    /// <summary>
+    /// Prints the busiest threads of a process over the run: each one's share of one core, and how
+    /// long it waited, runnable, for a core.
+    /// </summary>
+    private static void ReportBusiestThreads(string whose, Dictionary<int, ThreadTimes> before, Dictionary<int, ThreadTimes> after, double seconds, int count)
     {
         var busiest = after
-            .Select(thread => (thread.Value.Name, Ticks: thread.Value.Ticks - (before.TryGetValue(thread.Key, out var earlier) ? earlier.Ticks : 0)))
+            .Select(thread =>
+            {
+                var earlier = before.TryGetValue(thread.Key, out var found) ? found : default;
+                return thread.Value - earlier;
+            })
             .Where(thread => thread.Ticks > 0)
             .OrderByDescending(thread => thread.Ticks)
-            .Take(8)
-            .Select(thread => $"{thread.Name} {thread.Ticks / 100.0 / seconds:P0}"); // USER_HZ is 100 on Linux
-        Console.WriteLine($"server's busiest threads (share of one core over the run): {string.Join(", ", busiest)}");
+            .Take(count)
+            .Select(thread => thread.Describe(seconds));
+        Console.WriteLine($"{whose} busiest threads (share of one core over the run, and in brackets the time they waited, runnable, for a core): {string.Join(", ", busiest)}");
+    }
+
+    /// <summary>
+    /// The machine's CPU time so far, all cores together, in clock ticks, and the part of it stolen
+    /// by the hypervisor (the <c>steal</c> column of /proc/stat: time a virtual CPU had work but its
+    /// host ran something else); (0, 0) when not known.
+    /// </summary>
+    private static (long Total, long Steal) StealTicks()
+    {
+        try
+        {
+            string? line = File.ReadLines("/proc/stat").FirstOrDefault(l => l.StartsWith("cpu ", StringComparison.Ordinal));
+            if (line is null)
+            {
+                return (0, 0);
+            }
+
+            long[] values = [.. line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Take(8).Select(v => long.Parse(v, CultureInfo.InvariantCulture))];
+            return values.Length < 8 ? (0, 0) : (values.Sum(), values[7]);
+        }
+        catch (IOException)
+        {
+            return (0, 0);
+        }
     }
 
     /// <summary>Writes <c>{"jsonrpc":"2.0","id":N,"method":M,"params":{"instrument_name":…,"amount":…,"type":"limit","price":…}}</c>.</summary>
-    private static int WriteOrder(byte[] frame, long id, ReadOnlySpan<byte> method, byte[] instrument, byte[] amount, byte[] price)
+    internal static int WriteOrder(byte[] frame, long id, ReadOnlySpan<byte> method, byte[] instrument, byte[] amount, byte[] price)
     {
         var span = frame.AsSpan();
         int n = 0;
