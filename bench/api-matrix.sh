@@ -13,7 +13,9 @@
 #               over 4 connections of the one client process (each connection's requests are read
 #               by one socket thread), and thread-pool workers that spin before they sleep (the
 #               runtime's default, 70, read as hex from the environment; the server turns it off),
-#               and the journal's flusher answering batches of up to 32 itself (--AnswerInlineBatch)
+#               and the journal's flusher answering batches of up to 32 itself (--AnswerInlineBatch),
+#               and client and server each on cores of their own (taskset); first, what the read
+#               thread's own work costs without the socket (the read-thread driver)
 #
 # Environment as for bench/api-load.sh (SKIP_BUILD=1 where there is a .NET runtime but no SDK).
 set -uo pipefail
@@ -38,6 +40,8 @@ load() { # label, then VAR=value settings, then the api-load.sh arguments
 }
 if [ $levers = 1 ]; then
   short="--seconds $(secs 8) --warmup-seconds $(secs 5)"  # 5 s: the JIT's background tiering is still busy after 3
+  echo "== read thread without its socket  [$(( $(date +%s) - t0 )) s]"
+  timeout 60 dotnet bench/Clearhouse.Benchmarks/bin/Release/net10.0/Clearhouse.Benchmarks.dll read-thread --orders $([ $quick = 1 ] && echo 50000 || echo 1000000) 2>&1 | tail -4
   for i in 1 2 3; do
     load "100,000/s default #$i" bench/api-load.sh --rate 100000 $short
     load "100,000/s --IdleSpinMicros 0 #$i" SERVER_ARGS="--IdleSpinMicros 0" bench/api-load.sh --rate 100000 $short
@@ -47,6 +51,11 @@ if [ $levers = 1 ]; then
     load "100,000/s thread-pool workers spin #$i" SERVER_ENV="env DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0x46" bench/api-load.sh --rate 100000 $short
     load "100,000/s --AnswerInlineBatch 32 #$i" SERVER_ARGS="--AnswerInlineBatch 32" bench/api-load.sh --rate 100000 $short
   done
+  if [ "$(nproc)" -ge 4 ]; then
+    for i in 1 2; do
+      load "100,000/s client on cores 0-1, server on the others #$i" SERVER_ENV="taskset -c 2-$(( $(nproc) - 1 ))" CLIENT_ENV="taskset -c 0,1" bench/api-load.sh --rate 100000 $short
+    done
+  fi
   load "20,000/s default" bench/api-load.sh --rate 20000 $short
   load "1,000/s default" bench/api-load.sh --rate 1000 $short
   echo "== done in $(( $(date +%s) - t0 )) s"
