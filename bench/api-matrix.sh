@@ -5,7 +5,7 @@
 # request code on the socket threads (--InlineSocketIo true, the default) and on the thread pool, the
 # journal off for reference, and client and server squeezed onto two cores. About 4 minutes. Everything goes to standard output; save it with `| tee FILE`.
 #
-#   bench/api-matrix.sh [--quick] [--levers]
+#   bench/api-matrix.sh [--quick] [--levers]      (ends with a one-line-per-run summary)
 #     --quick:  1-second runs, to check the script itself
 #     --levers: instead of the matrix, the settings not yet measured on 16 cores, each alternated
 #               with the default at 100,000/s (about 4 minutes with the machine's description): the idle spin of the
@@ -34,10 +34,22 @@ echo "data directories under ${TMPDIR:-/tmp} ($(stat -f -c %T "${TMPDIR:-/tmp}")
 echo "== commit latency";  timeout 60 bench/fsync-latency.sh "${TMPDIR:-/tmp}"
 echo "== cpu gaps";        timeout 30 python3 bench/cpu-gaps.py "$(secs 5)"
 echo "== loopback round trip"; timeout 30 python3 bench/loopback-pingpong.py
+summary=$(mktemp); trap 'rm -f "$summary"' EXIT
+printf '%-58s %8s %8s %8s %9s %9s %9s %-24s %6s\n' run p50 p99 p99.9 "in p99" "srv p99" "back p99" "socket thread (waited)" steal >"$summary"
 load() { # label, then VAR=value settings, then the api-load.sh arguments
   local label=$1; shift
   echo "== $label  [$(( $(date +%s) - t0 )) s]"
-  timeout 120 env SKIP_BUILD=1 "$@" 2>&1 | grep -E 'answered|latency|of which|busiest|threads \(the same\)|stolen|during the measured|closed|server order|memory during'
+  local out
+  out=$(timeout 120 env SKIP_BUILD=1 "$@" 2>&1 | grep -E 'answered|latency|of which|busiest|threads \(the same\)|stolen|during the measured|closed|server order|memory during')
+  echo "$out"
+  # One line per run for the summary at the end (latencies in µs; "-" where the run printed none).
+  field() { echo "$out" | grep -m1 -E "$1" | grep -oE "$2 [0-9,]+" | head -1 | awk '{ print $2 }'; }
+  local socket
+  socket=$(echo "$out" | grep -m1 'busiest' | grep -oE '\.NET Sockets [0-9]+ % \([0-9,]+ ms\)' | head -1 | sed -E 's/\.NET Sockets //; s/ %/%/')
+  printf '%-58s %8s %8s %8s %9s %9s %9s %-24s %6s\n' "${label:0:58}" \
+    "$(field '^order→ack' p50)" "$(field '^order→ack' p99)" "$(field '^order→ack' 'p99\.9')" \
+    "$(field 'the way in' p99)" "$(field 'the server \(' p99)" "$(field 'the way back' p99)" \
+    "${socket:--}" "$(echo "$out" | grep -m1 stolen | grep -oE '^machine: [0-9.]+%' | sed 's/machine: //')" >>"$summary"
 }
 if [ $levers = 1 ]; then
   short="--seconds $(secs 8) --warmup-seconds $(secs 5)"  # 5 s: the JIT's background tiering is still busy after 3
@@ -60,6 +72,7 @@ if [ $levers = 1 ]; then
   fi
   load "20,000/s default" bench/api-load.sh --rate 20000 $short
   load "1,000/s default" bench/api-load.sh --rate 1000 $short
+  echo "== summary (µs)"; cat "$summary"
   echo "== done in $(( $(date +%s) - t0 )) s"
   exit 0
 fi
@@ -77,4 +90,5 @@ load "150,000/s inline" SERVER_ARGS="$I" bench/api-load.sh --rate 150000 $short
 load "200,000/s inline" SERVER_ARGS="$I" bench/api-load.sh --rate 200000 $short
 load "100,000/s inline, journal off (answers not durable)" SERVER_ARGS="$I --journal false" bench/api-load.sh --rate 100000 $short
 load "100,000/s inline, server and client on cores 0-1" SERVER_ARGS="$I" SERVER_ENV="taskset -c 0,1" CLIENT_ENV="taskset -c 0,1" bench/api-load.sh --rate 100000 $short
+echo "== summary (µs)"; cat "$summary"
 echo "== done in $(( $(date +%s) - t0 )) s"
