@@ -15,7 +15,8 @@
 #               runtime's default, 70, read as hex from the environment; the server turns it off),
 #               and the journal's flusher answering batches of up to 32 itself (--AnswerInlineBatch),
 #               and client and server each on cores of their own (taskset), and the JIT's dynamic PGO
-#               off (its background recompiling takes seconds to settle); first, what the read
+#               off (its background recompiling takes seconds to settle), and the load client's
+#               sender spinning instead of sleeping between orders; first, what the read
 #               thread's own work costs without the socket (the read-thread driver)
 #
 # Environment as for bench/api-load.sh (SKIP_BUILD=1 where there is a .NET runtime but no SDK).
@@ -65,6 +66,9 @@ if [ $levers = 1 ]; then
     load "100,000/s --AnswerInlineBatch 32 #$i" SERVER_ARGS="--AnswerInlineBatch 32" bench/api-load.sh --rate 100000 $short
   done
   load "100,000/s dynamic PGO off" SERVER_ENV="env DOTNET_TieredPGO=0" bench/api-load.sh --rate 100000 $short
+  for i in 1 2; do
+    load "100,000/s the client's sender spins #$i" bench/api-load.sh --rate 100000 $short --spin-sender
+  done
   if [ "$(nproc)" -ge 4 ]; then
     for i in 1 2; do
       load "100,000/s client on cores 0-1, server on the others #$i" SERVER_ENV="taskset -c 2-$(( $(nproc) - 1 ))" CLIENT_ENV="taskset -c 0,1" bench/api-load.sh --rate 100000 $short

@@ -17,11 +17,14 @@ namespace Clearhouse.Benchmarks.Api;
 /// dotnet run -c Release --project bench/Clearhouse.Benchmarks -- api-load --url http://127.0.0.1:5080
 ///     --client-id ID --client-secret SECRET [--rate 100000] [--seconds 10] [--warmup-seconds 3]
 ///     [--instrument BTC_USDC-PERPETUAL] [--price 50000] [--amount 0.001] [--send-interval-us 0]
-///     [--connections 1]
+///     [--connections 1] [--spin-sender]
 /// </code>
 /// With <c>--connections N</c> the process opens N WebSocket connections (one API key) and deals
 /// the orders to them in turn: the server reads each connection's requests in order on one socket
 /// thread, so N connections spread that work over N threads, as a trading firm's gateway would.
+/// With <c>--spin-sender</c> the sender waits for the next order's due time by spinning instead of
+/// sleeping: a core of its own (for a machine that has cores to spare), and no timer wake-up that
+/// comes late.
 /// Open loop: request i is due at start + i / rate whether or not earlier answers came back, and its
 /// latency is measured from that due time to its answer (HdrHistogram, µs). A server that stalls
 /// therefore shows the stall in every request that should have been sent meanwhile — the
@@ -47,7 +50,8 @@ public static partial class ApiLoadRun
                     Authenticate(connections[c], options);
                 }
 
-                string over = connections.Length == 1 ? "one connection" : $"{connections.Length} connections, orders dealt to them in turn";
+                string over = (connections.Length == 1 ? "one connection" : $"{connections.Length} connections, orders dealt to them in turn")
+                    + (options.SpinSender ? ", the sender spinning between orders" : "");
                 Console.WriteLine($"warm-up: {options.WarmupSeconds} s at {options.Rate:N0}/s over {over}");
                 Drive(connections, options, options.WarmupSeconds, firstId: 1_000_000_000L, report: false);
                 Console.WriteLine($"measured: {options.Seconds} s at {options.Rate:N0}/s over {over}, open loop");
@@ -70,7 +74,7 @@ public static partial class ApiLoadRun
         }
     }
 
-    private sealed record Options(Uri Http, Uri WebSocket, string ClientId, string ClientSecret, int Rate, int Seconds, int WarmupSeconds, string Instrument, string Price, string Amount, int ServerPid, int SendIntervalMicros, int Connections)
+    private sealed record Options(Uri Http, Uri WebSocket, string ClientId, string ClientSecret, int Rate, int Seconds, int WarmupSeconds, string Instrument, string Price, string Amount, int ServerPid, int SendIntervalMicros, int Connections, bool SpinSender)
     {
         public static Options Parse(string[] args)
         {
@@ -94,7 +98,8 @@ public static partial class ApiLoadRun
                 Get("--amount", "0.001"),
                 int.Parse(Get("--server-pid", "0"), CultureInfo.InvariantCulture),
                 int.Parse(Get("--send-interval-us", "0"), CultureInfo.InvariantCulture),
-                Math.Clamp(int.Parse(Get("--connections", "1"), CultureInfo.InvariantCulture), 1, 64));
+                Math.Clamp(int.Parse(Get("--connections", "1"), CultureInfo.InvariantCulture), 1, 64),
+                args.Contains("--spin-sender"));
         }
     }
 
@@ -487,7 +492,18 @@ public static partial class ApiLoadRun
                     next = start + ((sinceStart + sendIntervalTicks - 1) / sendIntervalTicks * sendIntervalTicks);
                 }
 
-                FineSleep.Until(next);
+                if (options.SpinSender)
+                {
+                    while (Stopwatch.GetTimestamp() < next)
+                    {
+                        Thread.SpinWait(10);
+                    }
+                }
+                else
+                {
+                    FineSleep.Until(next);
+                }
+
                 continue;
             }
 
