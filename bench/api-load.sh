@@ -18,7 +18,18 @@ port=${PORT:-5091}
 data=$(mktemp -d)
 server=""
 operator_token=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
-trap '[ -n "$server" ] && { kill $server 2>/dev/null; wait $server 2>/dev/null; }; rm -rf "$data"' EXIT
+# Stops the server (a hard kill if it has not stopped 10 s after the polite one), also when this
+# script is itself stopped (a timeout around it): a server left behind would hold the port, and the
+# pipe of whoever reads this script's output, for every run after it.
+stop_server() {
+  [ -n "$server" ] || return 0
+  kill $server 2>/dev/null
+  for _ in $(seq 50); do kill -0 $server 2>/dev/null || break; sleep 0.2; done
+  kill -9 $server 2>/dev/null
+  wait $server 2>/dev/null
+}
+trap 'stop_server; rm -rf "$data"' EXIT
+trap 'exit 143' TERM INT
 
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
   dotnet build -c Release src/Clearhouse.Server -v quiet -nologo >/dev/null
@@ -49,9 +60,17 @@ except Exception:
 ' "$1" "http://127.0.0.1:$port$2" "$operator_token" "${3:-}"
   fi
 }
-for _ in $(seq 100); do request GET /health >/dev/null && break; sleep 0.2; done
+for _ in $(seq 100); do request GET /health >/dev/null && break; kill -0 $server 2>/dev/null || break; sleep 0.2; done
+if ! kill -0 $server 2>/dev/null; then
+  echo "the server did not start (is port $port taken? PORT=... picks another)" >&2
+  exit 1
+fi
 
-account=$(request POST /api/accounts | sed -E 's/.*"accountId":([0-9]+).*/\1/')
+if ! created=$(request POST /api/accounts); then
+  echo "the server on port $port refused this run's operator token: is another server on that port? (PORT=... picks another)" >&2
+  exit 1
+fi
+account=$(echo "$created" | sed -E 's/.*"accountId":([0-9]+).*/\1/')
 request POST "/api/accounts/$account/deposit" '{"amount":"100000000"}' >/dev/null
 key=$(request POST "/api/accounts/$account/api-keys" '{"scopes":"read,trade","name":"bench"}')
 client_id=$(echo "$key" | sed -E 's/.*"clientId":"([^"]+)".*/\1/')

@@ -41,7 +41,7 @@ load() { # label, then VAR=value settings, then the api-load.sh arguments
   local label=$1; shift
   echo "== $label  [$(( $(date +%s) - t0 )) s]"
   local out
-  out=$(timeout 120 env SKIP_BUILD=1 "$@" 2>&1 | grep -E 'answered|latency|of which|busiest|threads \(the same\)|stolen|during the measured|closed|server order|memory during')
+  out=$(timeout -k 20 120 env SKIP_BUILD=1 "$@" 2>&1 | grep -E 'answered|latency|of which|busiest|threads \(the same\)|stolen|during the measured|closed|server order|memory during')
   echo "$out"
   # One line per run for the summary at the end (latencies in µs; "-" where the run printed none).
   field() { echo "$out" | grep -m1 -E "$1" | grep -oE "$2 [0-9,]+" | head -1 | awk '{ print $2 }'; }
