@@ -45,6 +45,66 @@ public sealed partial class CcxtCompatibilityTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// The README's ccxt script, as printed there (only its address is this server's): a market
+    /// buy that fills against the demo makers, then the USDC balance and the position it opened.
+    /// </summary>
+    [Fact]
+    public async Task The_readme_ccxt_script_trades_against_the_demo_venue()
+    {
+        string ccxtDirectory = CcxtDirectory();
+        await EnsureNodeModulesAsync(ccxtDirectory);
+        string readme = File.ReadAllText(Path.Combine(ccxtDirectory, "..", "..", "README.md"));
+        var block = ReadmeCcxtScript().Match(readme);
+        Assert.True(block.Success, "README.md has no ```js block after **Trade with ccxt.**");
+        Assert.Contains("127.0.0.1:5080", block.Groups[1].Value);
+
+        string data = TemporaryDirectory.Create("ccxt-readme");
+        string script = Path.Combine(ccxtDirectory, $"readme-{Guid.NewGuid():N}.mjs"); // beside node_modules, so that 'ccxt' resolves
+        try
+        {
+            await using var server = await ServerProcess.StartAsync(data, TimeSpan.FromSeconds(60), "--demo", "true", "--DemoTickMillis", "200");
+            var (clientId, clientSecret) = await DemoKeyAsync(server);
+            await WaitForDemoQuotesAsync(server);
+            File.WriteAllText(script, block.Groups[1].Value.Replace("127.0.0.1:5080", server.Address.Authority, StringComparison.Ordinal));
+
+            var (exitCode, text) = await RunAsync("node", ccxtDirectory, TimeSpan.FromMinutes(1), [script], new()
+            {
+                ["CLIENT_ID"] = clientId,
+                ["CLIENT_SECRET"] = clientSecret,
+            });
+            output.WriteLine(text);
+            Assert.True(exitCode == 0, $"the README's script failed (exit {exitCode}):\n{text}");
+            Assert.Contains("status: 'closed'", text);        // the market order filled
+            Assert.Contains("symbol: 'BTC/USDC:USDC'", text);
+            Assert.Matches(@"side: 'long'", text);            // fetchPositions: the position it opened
+            Assert.Matches(@"total: \d", text);               // the USDC balance
+        }
+        finally
+        {
+            File.Delete(script);
+            TemporaryDirectory.Delete(data);
+        }
+    }
+
+    /// <summary>Waits until the demo makers quote both sides of the BTC perpetual, so that a market order fills.</summary>
+    private static async Task WaitForDemoQuotesAsync(ServerProcess server)
+    {
+        using var http = new HttpClient { BaseAddress = server.Address };
+        for (int i = 0; i < 150; i++)
+        {
+            string book = await http.GetStringAsync("/api/v2/public/get_order_book?instrument_name=BTC_USDC-PERPETUAL&depth=1");
+            if (book.Contains("\"bids\":[[", StringComparison.Ordinal) && book.Contains("\"asks\":[[", StringComparison.Ordinal))
+            {
+                return;
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new InvalidOperationException("The demo makers did not quote BTC_USDC-PERPETUAL within 30 s.");
+    }
+
     /// <summary>The demo key from the startup output, waiting for the demo to open its account.</summary>
     private static async Task<(string ClientId, string ClientSecret)> DemoKeyAsync(ServerProcess server)
     {
@@ -126,6 +186,9 @@ public sealed partial class CcxtCompatibilityTests(ITestOutputHelper output)
     }
 
     private static string Tail(string text) => text.Length <= 6000 ? text : text[^6000..];
+
+    [GeneratedRegex(@"\*\*Trade with ccxt\.\*\*.*?```js\n(.*?)```", RegexOptions.Singleline)]
+    private static partial Regex ReadmeCcxtScript();
 
     [GeneratedRegex(@"client_id=(\S+)")]
     private static partial Regex ClientIdLine();
