@@ -107,15 +107,7 @@ public static class ReadThreadRun
                 }
 
                 long t1 = Stopwatch.GetTimestamp();
-                var context = new RpcContext
-                {
-                    Transport = RpcTransport.WebSocket,
-                    UsIn = usIn,
-                    RemoteAddress = connection.RemoteAddress,
-                    Connection = connection,
-                    Principal = connection.Principal,
-                    RequestId = request!.Id,
-                };
+                var context = RpcContext.ForWebSocket(connection, usIn, request!.Id);
                 if (dispatcher.Dispatch(context, request, answerLater) is { } outcome)
                 {
                     answerLater(context, outcome);

@@ -32,6 +32,20 @@ public sealed class RpcContext
     /// <summary>The caller, once authenticated (by header, by <c>access_token</c>, or by the connection's <c>public/auth</c>).</summary>
     public ApiPrincipal? Principal { get; set; }
 
+    /// <summary>
+    /// A call read from <paramref name="connection"/>'s WebSocket at <paramref name="usIn"/>: it runs
+    /// as whoever the connection authenticated as, and its answer goes back on the connection.
+    /// </summary>
+    public static RpcContext ForWebSocket(DeribitConnection connection, long usIn, byte[]? requestId) => new()
+    {
+        Transport = RpcTransport.WebSocket,
+        UsIn = usIn,
+        RemoteAddress = connection.RemoteAddress,
+        Connection = connection,
+        Principal = connection.Principal,
+        RequestId = requestId,
+    };
+
     /// <summary>The caller; a handler of a private method can rely on it (the dispatcher checked it).</summary>
     public ApiPrincipal Caller => Principal ?? throw RpcError.Unauthorized("This method needs an authenticated caller.").ToException();
 }

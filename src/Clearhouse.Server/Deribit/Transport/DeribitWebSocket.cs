@@ -133,15 +133,7 @@ public static class DeribitWebSocket
                 continue;
             }
 
-            var context = new RpcContext
-            {
-                Transport = RpcTransport.WebSocket,
-                UsIn = usIn,
-                RemoteAddress = connection.RemoteAddress,
-                Connection = connection,
-                Principal = connection.Principal,
-                RequestId = request!.Id,
-            };
+            var context = RpcContext.ForWebSocket(connection, usIn, request!.Id);
             if (dispatcher.Methods.TryGet(request.Method, out var method) && method.SessionChanging)
             {
                 Answer(connection, request.Id, await dispatcher.DispatchAsync(context, request), usIn, dispatcher);
