@@ -4,7 +4,7 @@
 # opens and funds an account and makes it an API key through the operator's native API, then runs
 # the open-loop WebSocket load client and stops the server.
 #
-#   bench/api-load.sh [--rate 100000] [--seconds 10] [--warmup-seconds 3] [--send-interval-us 0] [--connections 1] [--spin-sender]
+#   bench/api-load.sh [--rate 100000] [--seconds 10] [--warmup-seconds 3] [--send-interval-us 0] [--connections 1] [--spin]
 #
 # Environment: SERVER_ARGS (more server options, e.g. "--InlineSocketIo false"), SERVER_ENV and
 # CLIENT_ENV (a command prefix for each process, e.g. "env DOTNET_TieredPGO=0" or "taskset -c 1"),

@@ -16,7 +16,7 @@
 #               and the journal's flusher answering batches of up to 32 itself (--AnswerInlineBatch),
 #               and client and server each on cores of their own (taskset), and the JIT's dynamic PGO
 #               off (its background recompiling takes seconds to settle), and the load client's
-#               sender spinning instead of sleeping between orders; first, what the read
+#               sender and receiver spinning instead of sleeping; first, what the read
 #               thread's own work costs without the socket (the read-thread driver)
 #
 # Environment as for bench/api-load.sh (SKIP_BUILD=1 where there is a .NET runtime but no SDK).
@@ -67,7 +67,7 @@ if [ $levers = 1 ]; then
   done
   load "100,000/s dynamic PGO off" SERVER_ENV="env DOTNET_TieredPGO=0" bench/api-load.sh --rate 100000 $short
   for i in 1 2; do
-    load "100,000/s the client's sender spins #$i" bench/api-load.sh --rate 100000 $short --spin-sender
+    load "100,000/s the client spins (sender, receiver) #$i" bench/api-load.sh --rate 100000 $short --spin
   done
   if [ "$(nproc)" -ge 4 ]; then
     for i in 1 2; do

@@ -17,14 +17,14 @@ namespace Clearhouse.Benchmarks.Api;
 /// dotnet run -c Release --project bench/Clearhouse.Benchmarks -- api-load --url http://127.0.0.1:5080
 ///     --client-id ID --client-secret SECRET [--rate 100000] [--seconds 10] [--warmup-seconds 3]
 ///     [--instrument BTC_USDC-PERPETUAL] [--price 50000] [--amount 0.001] [--send-interval-us 0]
-///     [--connections 1] [--spin-sender]
+///     [--connections 1] [--spin]
 /// </code>
 /// With <c>--connections N</c> the process opens N WebSocket connections (one API key) and deals
 /// the orders to them in turn: the server reads each connection's requests in order on one socket
 /// thread, so N connections spread that work over N threads, as a trading firm's gateway would.
-/// With <c>--spin-sender</c> the sender waits for the next order's due time by spinning instead of
-/// sleeping: a core of its own (for a machine that has cores to spare), and no timer wake-up that
-/// comes late.
+/// With <c>--spin</c> the sender waits for the next order's due time, and each receiver for the
+/// server's answers, by spinning instead of sleeping: a core each (for a machine that has cores to
+/// spare), and no wake-up that comes late, as a latency-sensitive trading client runs.
 /// Open loop: request i is due at start + i / rate whether or not earlier answers came back, and its
 /// latency is measured from that due time to its answer (HdrHistogram, µs). A server that stalls
 /// therefore shows the stall in every request that should have been sent meanwhile — the
@@ -51,7 +51,7 @@ public static partial class ApiLoadRun
                 }
 
                 string over = (connections.Length == 1 ? "one connection" : $"{connections.Length} connections, orders dealt to them in turn")
-                    + (options.SpinSender ? ", the sender spinning between orders" : "");
+                    + (options.Spin ? ", sender and receivers spinning" : "");
                 Console.WriteLine($"warm-up: {options.WarmupSeconds} s at {options.Rate:N0}/s over {over}");
                 Drive(connections, options, options.WarmupSeconds, firstId: 1_000_000_000L, report: false);
                 Console.WriteLine($"measured: {options.Seconds} s at {options.Rate:N0}/s over {over}, open loop");
@@ -74,7 +74,7 @@ public static partial class ApiLoadRun
         }
     }
 
-    private sealed record Options(Uri Http, Uri WebSocket, string ClientId, string ClientSecret, int Rate, int Seconds, int WarmupSeconds, string Instrument, string Price, string Amount, int ServerPid, int SendIntervalMicros, int Connections, bool SpinSender)
+    private sealed record Options(Uri Http, Uri WebSocket, string ClientId, string ClientSecret, int Rate, int Seconds, int WarmupSeconds, string Instrument, string Price, string Amount, int ServerPid, int SendIntervalMicros, int Connections, bool Spin)
     {
         public static Options Parse(string[] args)
         {
@@ -99,7 +99,7 @@ public static partial class ApiLoadRun
                 int.Parse(Get("--server-pid", "0"), CultureInfo.InvariantCulture),
                 int.Parse(Get("--send-interval-us", "0"), CultureInfo.InvariantCulture),
                 Math.Clamp(int.Parse(Get("--connections", "1"), CultureInfo.InvariantCulture), 1, 64),
-                args.Contains("--spin-sender"));
+                args.Contains("--spin"));
         }
     }
 
@@ -124,7 +124,7 @@ public static partial class ApiLoadRun
         {
             this.socket = socket;
             stream = new NetworkStream(socket, ownsSocket: true);
-            Frames = new FrameReader(stream);
+            Frames = new FrameReader(stream, socket);
         }
 
         /// <summary>The server's frames, read straight from the connection.</summary>
@@ -235,7 +235,7 @@ public static partial class ApiLoadRun
     /// costs less CPU, which this benchmark's machine shares with the server. Text and binary frames
     /// are returned whole; control frames are skipped (the server sends only unsolicited pongs).
     /// </summary>
-    private sealed class FrameReader(Stream stream)
+    private sealed class FrameReader(Stream stream, Socket socket)
     {
         private int start;
         private int end;
@@ -315,9 +315,20 @@ public static partial class ApiLoadRun
             }
         }
 
+        /// <summary>
+        /// Wait for the server's bytes by spinning on the socket instead of blocking in <c>recv</c>
+        /// (<c>--spin</c>): a core of its own, and no wake-up when the answer comes.
+        /// </summary>
+        public bool Spin { get; set; }
+
         /// <summary>Blocks until more arrives from the connection (compacting what is left of a partial frame to the front).</summary>
         public void Fill()
         {
+            while (Spin && socket.Available == 0)
+            {
+                Thread.SpinWait(10);
+            }
+
             if (start > 0)
             {
                 Buffer.AsSpan(start, end - start).CopyTo(Buffer);
@@ -393,6 +404,7 @@ public static partial class ApiLoadRun
             var histogram = histograms[k] = new LongHistogram(TimeStamp.Seconds(60), 3);
             var hops = splits[k] = new LatencySplit();
             var connection = connections[k];
+            connection.Frames.Spin = options.Spin;
             receivers[k] = new Thread(() =>
             {
                 var begin = report ? ThisThreadTimes() : default;
@@ -492,7 +504,7 @@ public static partial class ApiLoadRun
                     next = start + ((sinceStart + sendIntervalTicks - 1) / sendIntervalTicks * sendIntervalTicks);
                 }
 
-                if (options.SpinSender)
+                if (options.Spin)
                 {
                     while (Stopwatch.GetTimestamp() < next)
                     {
