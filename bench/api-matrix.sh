@@ -19,9 +19,15 @@
 #               sender and receiver spinning instead of sleeping; first, what the read
 #               thread's own work costs without the socket (the read-thread driver)
 #
-# Environment as for bench/api-load.sh (SKIP_BUILD=1 where there is a .NET runtime but no SDK).
+# Environment as for bench/api-load.sh (SKIP_BUILD=1 where there is a .NET runtime but no SDK);
+# with OUT set to a directory, the whole output is also saved there.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# On a lent machine whose runner collects files from $OUT (and returns only the tail of the
+# output), keep the whole log there as well.
+if [ -n "${OUT:-}" ] && [ -d "$OUT" ]; then
+  exec > >(tee "$OUT/api-matrix-$(date -u +%Y%m%dT%H%M%S).txt") 2>&1
+fi
 quick=0; levers=0
 for arg in "$@"; do case $arg in --quick) quick=1 ;; --levers) levers=1 ;; *) echo "unknown option $arg" >&2; exit 2 ;; esac; done
 secs() { [ $quick = 1 ] && echo 1 || echo "$1"; }
