@@ -8,7 +8,7 @@
 #   bench/api-matrix.sh [--quick] [--levers]      (ends with a one-line-per-run summary)
 #     --quick:  1-second runs, to check the script itself
 #     --levers: instead of the matrix, the settings not yet measured on 16 cores, each alternated
-#               with the default at 100,000/s (about 4 minutes with the machine's description): the idle spin of the
+#               with the default at 100,000/s (about 6 minutes with the machine's description): the idle spin of the
 #               engine and journal threads (--IdleSpinMicros 0 turns it off), the load spread
 #               over 4 connections of the one client process (each connection's requests are read
 #               by one socket thread), and thread-pool workers that spin before they sleep (the
