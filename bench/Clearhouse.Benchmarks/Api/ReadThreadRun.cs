@@ -27,7 +27,8 @@ namespace Clearhouse.Benchmarks.Api;
 /// dotnet bench/Clearhouse.Benchmarks/bin/Release/net10.0/Clearhouse.Benchmarks.dll read-thread [--orders 1000000] [--window 256] [-- server options]
 /// </code>
 /// The real server runs in this process (the same composition root as <c>dotnet run</c>, demo off,
-/// a fresh data directory; the journal on unless the server options say <c>--journal false</c>).
+/// a fresh data directory; the journal on unless the server options say <c>--journal false</c>),
+/// with this project's GC settings (workstation, non-concurrent), not the server's own.
 /// One thread feeds it the load client's own order frames (buy and sell in turn at one price, so
 /// every order is a full placement through matching), keeping at most <c>--window</c> orders
 /// unanswered, and times the two parts of each request on that thread.
