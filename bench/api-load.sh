@@ -21,7 +21,9 @@ operator_token=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
 # Stops the server (a hard kill if it has not stopped 10 s after the polite one), also when this
 # script is itself stopped (a timeout around it): a server left behind would hold the port, and the
 # pipe of whoever reads this script's output, for every run after it.
+client=""
 stop_server() {
+  [ -n "$client" ] && kill $client 2>/dev/null
   [ -n "$server" ] || return 0
   kill $server 2>/dev/null
   for _ in $(seq 50); do kill -0 $server 2>/dev/null || break; sleep 0.2; done
@@ -79,9 +81,14 @@ client_secret=$(echo "$key" | sed -E 's/.*"clientSecret":"([^"]+)".*/\1/')
 cpu() { awk '{ print $14 + $15 }' "/proc/$server/stat"; }
 faults() { awk '{ print $10 }' "/proc/$server/stat"; }  # minor page faults: first touches of new memory
 before=$(cpu); faults_before=$(faults)
+# The client runs in the background and the script waits for it, so that a TERM (a timeout around
+# this script) is handled at once, not after the client has finished.
 DOTNET_gcServer=0 ${CLIENT_ENV:-} dotnet bench/Clearhouse.Benchmarks/bin/Release/net10.0/Clearhouse.Benchmarks.dll api-load \
-  --url "http://127.0.0.1:$port" --client-id "$client_id" --client-secret "$client_secret" --server-pid "$server" "$@"
-status=$?
+  --url "http://127.0.0.1:$port" --client-id "$client_id" --client-secret "$client_secret" --server-pid "$server" "$@" &
+client=$!
+status=0
+wait $client || status=$?
+client=""
 echo "server CPU during the run (warm-up included): $(( ($(cpu) - before) * 10 )) ms (user + system)"
 echo "server memory during the run (warm-up included): $(( $(faults) - faults_before )) minor page faults; peak resident $(awk '/VmHWM/ { print int($2 / 1024) }' "/proc/$server/status") MB"
 exit $status
