@@ -8,12 +8,13 @@
 #   bench/api-matrix.sh [--quick] [--levers]      (ends with a one-line-per-run summary)
 #     --quick:  1-second runs, to check the script itself
 #     --levers: instead of the matrix, the settings not yet measured on 16 cores, each alternated
-#               with the default at 100,000/s (about 6 minutes with the machine's description): the idle spin of the
+#               with the default at 100,000/s (about 7 minutes with the machine's description): the idle spin of the
 #               engine and journal threads (--IdleSpinMicros 0 turns it off), the load spread
 #               over 4 connections of the one client process (each connection's requests are read
 #               by one socket thread), and thread-pool workers that spin before they sleep (the
 #               runtime's default, 70, read as hex from the environment; the server turns it off),
 #               and the journal's flusher answering batches of up to 32 itself (--AnswerInlineBatch),
+#               and every command left to the engine thread (--ApplyInline false, here and at 1,000/s),
 #               and client and server each on cores of their own (taskset), and the JIT's dynamic PGO
 #               off, and its call-counting delay back at .NET's 100 ms (the server sets 0: the
 #               earlier 16-core runs had the 100 ms and a 3 s warm-up), and the load client's
@@ -71,6 +72,7 @@ if [ $levers = 1 ]; then
     load "100,000/s over 4 connections #$i" bench/api-load.sh --rate 100000 $short --connections 4
     load "100,000/s thread-pool workers spin #$i" SERVER_ENV="env DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0x46" bench/api-load.sh --rate 100000 $short
     load "100,000/s --AnswerInlineBatch 32 #$i" SERVER_ARGS="--AnswerInlineBatch 32" bench/api-load.sh --rate 100000 $short
+    load "100,000/s --ApplyInline false #$i" SERVER_ARGS="--ApplyInline false" bench/api-load.sh --rate 100000 $short
   done
   load "100,000/s dynamic PGO off" SERVER_ENV="env DOTNET_TieredPGO=0" bench/api-load.sh --rate 100000 $short
   load "100,000/s JIT call-counting delay 100 ms (.NET's default)" SERVER_ENV="env DOTNET_TC_CallCountingDelayMs=0x64" bench/api-load.sh --rate 100000 $short
@@ -84,6 +86,7 @@ if [ $levers = 1 ]; then
   fi
   load "20,000/s default" bench/api-load.sh --rate 20000 $short
   load "1,000/s default" bench/api-load.sh --rate 1000 $short
+  load "1,000/s --ApplyInline false" SERVER_ARGS="--ApplyInline false" bench/api-load.sh --rate 1000 $short
   echo "== summary (µs)"; cat "$summary"
   echo "== done in $(( $(date +%s) - t0 )) s"
   exit 0

@@ -33,6 +33,7 @@ public sealed class JournalSettingsTests
     [InlineData("--IdleSpinMicros", "-1")]
     [InlineData("--IdleSpinMicros", "10001")]
     [InlineData("--IdleSpinMicros", "50us")]
+    [InlineData("--ApplyInline", "maybe")]
     [InlineData("--AnswerInlineBatch", "-1")]
     [InlineData("--AnswerInlineBatch", "4097")]
     public void A_setting_that_is_not_understood_stops_the_start_with_its_name(string key, string value)
@@ -52,6 +53,14 @@ public sealed class JournalSettingsTests
         Assert.Equal(0, Parse("--IdleSpinMicros", "0").IdleSpinMicros);
         Assert.Equal(200, Parse("--IdleSpinMicros", "200").IdleSpinMicros);
         Assert.Equal(TimeSpan.FromMicroseconds(200), Sequencing.SequencerOptions.From(Parse("--IdleSpinMicros", "200")).IdleSpin);
+    }
+
+    [Fact]
+    public void Callers_apply_inline_when_the_engine_thread_sleeps_unless_turned_off()
+    {
+        Assert.True(Parse().ApplyInline);
+        Assert.True(Sequencing.SequencerOptions.From(Parse()).ApplyInline);
+        Assert.False(Sequencing.SequencerOptions.From(Parse("--ApplyInline", "false")).ApplyInline);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Clearhouse.Core.Engine;
+using CsCheck;
 using Clearhouse.Core.Instruments;
 using Clearhouse.Core.Numerics;
 using Clearhouse.Core.Serialization;
@@ -180,6 +181,160 @@ public sealed class SequencerTests
         finally
         {
             TemporaryDirectory.Delete(directory);
+        }
+    }
+
+    [Fact]
+    public async Task With_ApplyInline_a_command_on_a_quiet_venue_is_applied_on_the_callers_thread()
+    {
+        var venue = RecoveredVenue.InMemory(new Engine());
+        using var sequencer = new Sequencer(venue, new SequencerOptions { ApplyInline = true }, new ManualClock(DateTimeOffset.UnixEpoch.AddDays(20_000)), NullLogger<Sequencer>.Instance);
+        sequencer.Start();
+
+        // Once the engine thread has found nothing to do and sleeps, the caller runs the query itself
+        // (a query takes the same path as a command, and says where it ran).
+        string? appliedOn = null;
+        Assert.True(await RunningServer.EventuallyAsync(async () =>
+        {
+            appliedOn = await sequencer.QueryAsync(_ => Thread.CurrentThread.Name);
+            return appliedOn != "Clearhouse engine";
+        }, TimeSpan.FromSeconds(10)), "every query ran on the engine thread");
+        var created = await sequencer.SubmitAsync(new CreateAccount()).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(created.IsAccepted);
+        Assert.Equal(1, await sequencer.QueryAsync(e => e.AccountCount));
+        await sequencer.StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public void With_ApplyInline_callers_and_the_engine_thread_apply_one_at_a_time_in_queue_order_and_the_journal_replays_to_the_same_state()
+    {
+        // Random streams from 1–4 writers (commands whose outcome depends on the order: a deposit to an
+        // account not yet created is rejected, and queries), with pauses that let the engine thread
+        // fall asleep, so that callers claim the engine, hand it back, and race the engine thread and
+        // the clock's ticks (in half the runs: they would also hide a lost wake-up) for it; half the
+        // runs stop the sequencer while the writers still write.
+        int appliedInline = 0, appliedOnEngineThread = 0;
+        Gen.Select(Gen.Int[1, 4], Gen.Int[1, 300], Gen.Int[0, 3], Gen.Bool, Gen.Bool, Gen.Int).Sample((writers, perWriter, pauseEvery, ticks, stopEarly, seed) =>
+        {
+            string directory = TemporaryDirectory.Create("apply-inline");
+            try
+            {
+                var guard = new OneAtATime();
+                var acknowledgements = new DurableAcknowledgements();
+                var journal = JournalWriter.Open(directory, new JournalWriterOptions { OnDurable = acknowledgements.Release });
+                var venue = new RecoveredVenue(new Engine(), new BlockSealer(), new PublishedBlocks(), new StartupRecovery(), 0, 0, 0, journal, acknowledgements, null, null);
+                var options = new SequencerOptions { ApplyInline = true, InlineApplyLimit = 4, TickInterval = ticks ? TimeSpan.FromMilliseconds(1) : null };
+                using var sequencer = new Sequencer(venue, options, TimeProvider.System, NullLogger<Sequencer>.Instance);
+                sequencer.AddObserver(guard);
+                sequencer.Start();
+
+                var writing = Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
+                {
+                    var random = new Random(seed + w);
+                    var answers = new List<Task<CommandResult>>();
+                    try
+                    {
+                        for (int i = 0; i < perWriter; i++)
+                        {
+                            if (pauseEvery > 0 && random.Next(pauseEvery * 8) == 0)
+                            {
+                                Thread.Sleep(random.Next(2)); // long enough for the engine thread to sleep
+                            }
+
+                            if (random.Next(10) == 0)
+                            {
+                                await sequencer.QueryAsync(e => e.AccountCount);
+                                continue;
+                            }
+
+                            answers.Add(random.Next(3) == 0
+                                ? sequencer.SubmitAsync(new CreateAccount())
+                                : sequencer.SubmitAsync(new Deposit(random.Next(1, 12), Money.FromWhole(random.Next(1, 100)))));
+                        }
+                    }
+                    catch (SequencerStoppedException) when (stopEarly)
+                    {
+                        // The sequencer stopped under this writer: what it queued before still gets answered.
+                    }
+
+                    foreach (var answer in answers)
+                    {
+                        try
+                        {
+                            await answer.WaitAsync(TimeSpan.FromSeconds(20));
+                        }
+                        catch (SequencerStoppedException) when (stopEarly)
+                        {
+                            // Refused at the door after the stop: never queued, so never applied.
+                        }
+                    }
+                })).ToArray();
+
+                if (stopEarly)
+                {
+                    Thread.Sleep(seed & 3);
+                    sequencer.StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20)).GetAwaiter().GetResult();
+                    Task.WaitAll(writing, TimeSpan.FromSeconds(30));
+                }
+                else
+                {
+                    Task.WaitAll(writing, TimeSpan.FromSeconds(30));
+                    sequencer.StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20)).GetAwaiter().GetResult();
+                }
+
+                Assert.All(writing, t => Assert.True(t.IsCompletedSuccessfully, t.Exception?.ToString() ?? "a writer is stuck"));
+                Assert.Equal(0, guard.Overlaps);
+                Assert.Equal(Enumerable.Range(1, guard.Sequences.Count).Select(n => (long)n), guard.Sequences); // every sequence once, in order
+
+                var replayed = new Engine();
+                int records = 0;
+                foreach (var record in JournalReader.Read(directory))
+                {
+                    replayed.Apply(CommandCodec.Decode(record.Payload));
+                    records++;
+                }
+
+                Assert.Equal(guard.Sequences.Count, records);
+                Assert.Equal(venue.Engine.ComputeStateHashHex(), replayed.ComputeStateHashHex());
+                appliedInline += guard.AppliedOffEngineThread;
+                appliedOnEngineThread += guard.Sequences.Count - guard.AppliedOffEngineThread;
+            }
+            finally
+            {
+                TemporaryDirectory.Delete(directory);
+            }
+        }, iter: 30, threads: 1);
+
+        Assert.True(appliedInline > 0, "no caller ever applied a command itself");
+        Assert.True(appliedOnEngineThread > 0, "the engine thread never applied a command");
+    }
+
+    /// <summary>Records every applied sequence and the thread it ran on, and counts applications that overlapped.</summary>
+    private sealed class OneAtATime : ICommandObserver
+    {
+        private int inside;
+
+        public List<long> Sequences { get; } = [];
+
+        public int Overlaps { get; private set; }
+
+        public int AppliedOffEngineThread { get; private set; }
+
+        public void OnApplied(Command command, RejectReason reason, ReadOnlySpan<EngineEvent> events, Engine engine)
+        {
+            if (Interlocked.Increment(ref inside) != 1)
+            {
+                Overlaps++;
+            }
+
+            Sequences.Add(command.Sequence);
+            if (Thread.CurrentThread.Name != "Clearhouse engine")
+            {
+                AppliedOffEngineThread++;
+            }
+
+            Thread.SpinWait(20); // widen the window in which a second applier would be caught
+            Interlocked.Decrement(ref inside);
         }
     }
 

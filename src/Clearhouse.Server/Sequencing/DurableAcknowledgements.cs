@@ -3,7 +3,7 @@ using System.Buffers;
 namespace Clearhouse.Server.Sequencing;
 
 /// <summary>
-/// Answers waiting for the journal: the engine thread adds each applied command's completion and
+/// Answers waiting for the journal: the thread holding the engine adds each applied command's completion and
 /// result in sequence order, and <see cref="Release"/> — called by the journal's flusher thread
 /// from <c>OnDurable</c> once a batch is fsynced — completes, in order, every one whose sequence is
 /// now durable. One queue for all commands, no task or callback per command.
@@ -17,8 +17,8 @@ namespace Clearhouse.Server.Sequencing;
 /// more than <see cref="InlineBatchLimit"/> answers (default 8) is completed the same way but on a thread-pool
 /// work item, so that the next fsync is not held up by it. Handlers must not block after their
 /// command completes (none does: everything after <c>SubmitAsync</c> is computing and queuing).
-/// An answer released on the engine thread (<see cref="Add"/> of a sequence already durable) is
-/// completed on the thread pool too: the engine thread never runs request code.
+/// An answer released while applying (<see cref="Add"/> of a sequence already durable) is
+/// completed on the thread pool too: the thread holding the engine never runs request code.
 /// </para>
 /// </summary>
 internal sealed class DurableAcknowledgements
@@ -59,7 +59,7 @@ internal sealed class DurableAcknowledgements
     }
 
     /// <summary>
-    /// Queues one answer (engine thread; sequences increase). If that sequence is already durable
+    /// Queues one answer (the thread holding the engine; sequences increase). If that sequence is already durable
     /// — the flusher may have fsynced it before this call — it is released at once.
     /// </summary>
     public void Add(long sequence, TaskCompletionSource<CommandResult> completion, CommandResult result)

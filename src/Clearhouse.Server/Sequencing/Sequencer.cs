@@ -9,7 +9,10 @@ namespace Clearhouse.Server.Sequencing;
 
 /// <summary>
 /// The one writer. Request threads hand commands (and state queries) to a lock-free <see cref="WorkQueue{T}"/>;
-/// a single dedicated engine thread takes them in order and, for each command:
+/// a single dedicated engine thread takes them in order and, for each command (with
+/// <see cref="SequencerOptions.ApplyInline"/>, a request thread that finds the engine thread asleep
+/// claims the engine and does the same itself, in the same order; only one thread holds the engine at
+/// a time, so "the engine thread" below means whichever holds it):
 /// <list type="number">
 /// <item>stamps the next sequence number and a timestamp from the clock;</item>
 /// <item>encodes it canonically (<see cref="CommandCodec.TryEncode"/>) straight into the journal's
@@ -65,9 +68,23 @@ public sealed class Sequencer : IHostedService, IDisposable
     private long lastSnapshotBytes;
     private int started;
 
-    // The engine thread's parking place: it sets engineParked before it waits; a writer that finds it set clears it and sets wake.
+    // Who applies queued work (see EngineState). The state is the truth; wake is only the parked
+    // engine thread's doorbell, rung by whoever moves the state from Parked to Running.
     private readonly ManualResetEventSlim wake = new(false, spinCount: 1);
-    private int engineParked;
+    private int engineState;
+
+    /// <summary>Values of <see cref="engineState"/>. Exactly one thread applies work at a time: the engine thread while Running, the claiming caller while Claimed.</summary>
+    private static class EngineState
+    {
+        /// <summary>The engine thread is awake and applies what is queued; writers need do nothing.</summary>
+        public const int Running = 0;
+
+        /// <summary>The engine thread sleeps (or is about to): a writer either claims the engine (Claimed) or wakes the thread (Running).</summary>
+        public const int Parked = 1;
+
+        /// <summary>The engine thread sleeps and a caller applies queued work on its own thread; writers need do nothing, the claimant looks again when it lets go.</summary>
+        public const int Claimed = 2;
+    }
 
     /// <summary>An in-memory sequencer over <paramref name="engine"/>: no journal, no ticks (tests).</summary>
     public Sequencer(Engine engine, TimeProvider clock, ILogger<Sequencer> logger)
@@ -185,10 +202,12 @@ public sealed class Sequencer : IHostedService, IDisposable
     }
 
     /// <summary>
-    /// Runs <paramref name="query"/> on the engine thread between two commands and returns its
-    /// result. The query must only read, must not keep references to the engine's mutable state
-    /// past its return (copy what you need), and must be quick: every command waits behind it.
-    /// It may observe commands that are applied but not yet durable.
+    /// Runs <paramref name="query"/> on the engine thread between two commands (or, with
+    /// <see cref="SequencerOptions.ApplyInline"/>, on whichever thread holds the engine then, which
+    /// may be the caller's) and returns its result. The query must only read, must not keep
+    /// references to the engine's mutable state past its return (copy what you need), and must be
+    /// quick: every command waits behind it. It may observe commands that are applied but not yet
+    /// durable.
     /// </summary>
     public async Task<T> QueryAsync<T>(Func<Engine, T> query, CancellationToken cancellationToken = default)
     {
@@ -247,7 +266,11 @@ public sealed class Sequencer : IHostedService, IDisposable
         switch (queue.TryWrite(item))
         {
             case WorkQueue<WorkItem>.WriteResult.Written:
-                WakeEngine();
+                if (!(options.ApplyInline && TryApplyInline()))
+                {
+                    WakeEngine();
+                }
+
                 return ValueTask.CompletedTask;
             case WorkQueue<WorkItem>.WriteResult.Closed:
                 return ValueTask.FromException(new SequencerStoppedException());
@@ -270,19 +293,63 @@ public sealed class Sequencer : IHostedService, IDisposable
     /// <summary>After queuing: wakes the engine thread if it is parked (or about to park), once.</summary>
     private void WakeEngine()
     {
-        Interlocked.MemoryBarrier(); // the item is visible before "parked" is read (the engine does the reverse)
-        if (Volatile.Read(ref engineParked) != 0 && Interlocked.Exchange(ref engineParked, 0) != 0)
+        Interlocked.MemoryBarrier(); // the item is visible before the state is read (the engine and a claimant do the reverse)
+        if (Volatile.Read(ref engineState) == EngineState.Parked
+            && Interlocked.CompareExchange(ref engineState, EngineState.Running, EngineState.Parked) == EngineState.Parked)
         {
             wake.Set();
         }
     }
 
-    /// <summary>Closes the queue and wakes the engine thread so that it sees the end.</summary>
+    /// <summary>
+    /// After queuing, on the caller's thread: if the engine thread is asleep, claims the engine and
+    /// applies what is queued here (up to <see cref="SequencerOptions.InlineApplyLimit"/> items, in
+    /// queue order), which saves waking the engine thread, the costliest step of a lone order on a
+    /// quiet venue. Returns false when the engine thread is awake or someone else holds the engine
+    /// (nothing to do: they will see the item) or the claim was lost (the caller wakes the thread).
+    /// The order of commands is the queue's either way, so the result is the same state; only the
+    /// thread that computes it differs.
+    /// </summary>
+    private bool TryApplyInline()
+    {
+        Interlocked.MemoryBarrier(); // as in WakeEngine: the item is visible before the state is read
+        switch (Volatile.Read(ref engineState))
+        {
+            case EngineState.Running or EngineState.Claimed:
+                return true;
+            case EngineState.Parked when Interlocked.CompareExchange(ref engineState, EngineState.Claimed, EngineState.Parked) == EngineState.Parked:
+                break;
+            default:
+                return false;
+        }
+
+        try
+        {
+            for (int n = options.InlineApplyLimit; n > 0 && queue.TryRead(out var queued); n--)
+            {
+                queued.Execute(this);
+            }
+        }
+        finally
+        {
+            // Let go, then look once more: an item queued while this thread held the engine was left
+            // to it (its writer saw Claimed). What is left goes to the engine thread.
+            Volatile.Write(ref engineState, EngineState.Parked);
+            Interlocked.MemoryBarrier();
+            if (queue.HasItems || queue.IsClosed)
+            {
+                WakeEngine();
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Closes the queue and wakes the engine thread so that it sees the end (a claimant that holds the engine wakes it when it lets go).</summary>
     private void CloseQueue()
     {
         queue.Close();
-        Volatile.Write(ref engineParked, 0);
-        wake.Set();
+        WakeEngine();
     }
 
     /// <summary>Timer thread: one tick in the queue at a time; when the queue is full the tick is skipped.</summary>
@@ -320,23 +387,32 @@ public sealed class Sequencer : IHostedService, IDisposable
             }
 
             // Still nothing: park this thread until something is (waiting for work is not I/O).
-            // Writers wake it directly (WakeEngine).
-            Volatile.Write(ref engineParked, 1);
+            // Writers wake it (WakeEngine) or, with ApplyInline, apply their work themselves.
+            Volatile.Write(ref engineState, EngineState.Parked);
             Interlocked.MemoryBarrier(); // publish "parked" before looking once more (a writer does the reverse)
-            if (queue.HasItems)
+            if (queue.HasItems || queue.IsClosed)
             {
-                Volatile.Write(ref engineParked, 0);
-                continue;
+                // Take the engine back, unless a writer has just claimed it: then it is theirs
+                // until they let go, and this thread waits like any parked one.
+                int previous = Interlocked.CompareExchange(ref engineState, EngineState.Running, EngineState.Parked);
+                if (previous != EngineState.Claimed)
+                {
+                    if (queue.IsDrained)
+                    {
+                        break;
+                    }
+
+                    continue;
+                }
             }
 
-            if (queue.IsDrained)
+            // Only a writer that moves the state from Parked to Running rings the bell; anything
+            // else that returns from the wait (a ring left over from an earlier round) waits again.
+            while (Volatile.Read(ref engineState) != EngineState.Running)
             {
-                break;
+                wake.Wait();
+                wake.Reset();
             }
-
-
-            wake.Wait();
-            wake.Reset();
         }
 
         logger.LogInformation("Engine thread stopped at sequence {Sequence} ({Applied} applied, {Rejected} rejected).", LastStampedSequence, AppliedCount, RejectedCount);
@@ -598,12 +674,23 @@ public sealed record SequencerOptions
     /// <summary>How long the engine thread spins, looking for work, before it sleeps (<see cref="ServerOptions.IdleSpinMicros"/>); zero sleeps at once.</summary>
     public TimeSpan IdleSpin { get; init; }
 
+    /// <summary>
+    /// When the engine thread sleeps, the thread that queues a command or query applies the queue
+    /// itself instead of waking it (<see cref="ServerOptions.ApplyInline"/>). False: the engine
+    /// thread alone applies (the default here, for tests that count on it; the server sets it).
+    /// </summary>
+    public bool ApplyInline { get; init; }
+
+    /// <summary>The most queued items a caller applies before it hands the rest to the engine thread.</summary>
+    public int InlineApplyLimit { get; init; } = 64;
+
     public static SequencerOptions From(ServerOptions options) => new()
     {
         TickInterval = options.TickMillis > 0 ? TimeSpan.FromMilliseconds(options.TickMillis) : null,
         SnapshotEveryCommands = options.SnapshotEveryCommands,
         SnapshotInterval = TimeSpan.FromSeconds(options.SnapshotEverySeconds),
         IdleSpin = TimeSpan.FromMicroseconds(options.IdleSpinMicros),
+        ApplyInline = options.ApplyInline,
     };
 }
 

@@ -3,7 +3,8 @@ using System.Collections.Concurrent;
 namespace Clearhouse.Server.Sequencing;
 
 /// <summary>
-/// The engine thread's inbox: many writers (request threads, the clock), one reader, bounded, with
+/// The engine thread's inbox: many writers (request threads, the clock), one reader at a time (the
+/// thread holding the engine: the engine thread, or a caller applying inline), bounded, with
 /// no lock on either side. It replaces a bounded <c>Channel</c>, whose every write and every read
 /// takes one lock: under load the engine thread, reading, and the socket thread, writing, met in
 /// that lock for every order (14% of a socket thread's samples were in the channel's write, mostly
