@@ -214,7 +214,7 @@ public sealed class SequencerTests
         // the clock's ticks (in half the runs: they would also hide a lost wake-up) for it; half the
         // runs stop the sequencer while the writers still write.
         int appliedInline = 0, appliedOnEngineThread = 0;
-        Gen.Select(Gen.Int[1, 4], Gen.Int[1, 300], Gen.Int[0, 3], Gen.Bool, Gen.Bool, Gen.Int).Sample((writers, perWriter, pauseEvery, ticks, stopEarly, seed) =>
+        Gen.Select(Gen.Int[1, 4], Gen.Int[1, 300], Gen.Int[0, 3], Gen.Bool, Gen.Bool, Gen.Int[1, 20], Gen.Int).Sample((writers, perWriter, pauseEvery, ticks, stopEarly, blockSize, seed) =>
         {
             string directory = TemporaryDirectory.Create("apply-inline");
             try
@@ -222,7 +222,7 @@ public sealed class SequencerTests
                 var guard = new OneAtATime();
                 var acknowledgements = new DurableAcknowledgements();
                 var journal = JournalWriter.Open(directory, new JournalWriterOptions { OnDurable = acknowledgements.Release });
-                var venue = new RecoveredVenue(new Engine(), new BlockSealer(), new PublishedBlocks(), new StartupRecovery(), 0, 0, 0, journal, acknowledgements, null, null);
+                var venue = new RecoveredVenue(new Engine(), new BlockSealer(maxCommands: blockSize), new PublishedBlocks(), new StartupRecovery(), 0, 0, 0, journal, acknowledgements, null, null);
                 var options = new SequencerOptions { ApplyInline = true, InlineApplyLimit = 4, TickInterval = ticks ? TimeSpan.FromMilliseconds(1) : null };
                 using var sequencer = new Sequencer(venue, options, TimeProvider.System, NullLogger<Sequencer>.Instance);
                 sequencer.AddObserver(guard);
@@ -286,16 +286,28 @@ public sealed class SequencerTests
                 Assert.Equal(0, guard.Overlaps);
                 Assert.Equal(Enumerable.Range(1, guard.Sequences.Count).Select(n => (long)n), guard.Sequences); // every sequence once, in order
 
+                // The journal replayed, with the same block rule, gives the live state and the live
+                // blocks: every seal came right after its block's last command, whoever applied it.
                 var replayed = new Engine();
+                var sealer = new BlockSealer(maxCommands: blockSize);
+                var blocks = new List<string>();
                 int records = 0;
                 foreach (var record in JournalReader.Read(directory))
                 {
-                    replayed.Apply(CommandCodec.Decode(record.Payload));
+                    var command = CommandCodec.Decode(record.Payload);
+                    replayed.Apply(command);
+                    if (sealer.Append(command.Sequence, command.TimestampMicros, record.Payload, replayed) is { } header)
+                    {
+                        blocks.Add(Convert.ToHexStringLower(header.Hash()));
+                    }
+
                     records++;
                 }
 
                 Assert.Equal(guard.Sequences.Count, records);
                 Assert.Equal(venue.Engine.ComputeStateHashHex(), replayed.ComputeStateHashHex());
+                var liveBlocks = Enumerable.Range(1, (int)venue.Blocks.LastHeight).Select(h => venue.Blocks.TryGet(h, out var b) ? Convert.ToHexStringLower(b.Hash()) : "missing");
+                Assert.Equal(blocks, liveBlocks);
                 appliedInline += guard.AppliedOffEngineThread;
                 appliedOnEngineThread += guard.Sequences.Count - guard.AppliedOffEngineThread;
             }
@@ -307,6 +319,53 @@ public sealed class SequencerTests
 
         Assert.True(appliedInline > 0, "no caller ever applied a command itself");
         Assert.True(appliedOnEngineThread > 0, "the engine thread never applied a command");
+    }
+
+    [Fact]
+    public async Task A_caller_applying_inline_leaves_the_block_seal_to_the_engine_thread_and_what_is_queued_after_it()
+    {
+        // Every command closes a block. Caller A claims the engine with a query that holds it until
+        // three commands are queued behind; A applies the first, which closes a block, and must then
+        // hand over: the seal and the two commands after it run on the engine thread.
+        var venue = RecoveredVenue.InMemory(new Engine(), blockMaxCommands: 1);
+        using var sequencer = new Sequencer(venue, new SequencerOptions { ApplyInline = true }, new ManualClock(DateTimeOffset.UnixEpoch.AddDays(20_000)), NullLogger<Sequencer>.Instance);
+        var appliedOn = new ThreadOfEachCommand();
+        sequencer.AddObserver(appliedOn);
+        sequencer.Start();
+        Assert.True(await RunningServer.EventuallyAsync(async () => await sequencer.QueryAsync(_ => Thread.CurrentThread.Name) != "Clearhouse engine", TimeSpan.FromSeconds(10)));
+
+        using var holding = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var callerA = Task.Run(() => sequencer.QueryAsync(_ =>
+        {
+            holding.Set();
+            release.Wait(TimeSpan.FromSeconds(10));
+            return Thread.CurrentThread.Name;
+        }));
+        Assert.True(holding.Wait(TimeSpan.FromSeconds(10)));
+        var queued = new[] { sequencer.SubmitAsync(new CreateAccount()), sequencer.SubmitAsync(new CreateAccount()), sequencer.SubmitAsync(new CreateAccount()) };
+        release.Set();
+
+        Assert.NotEqual("Clearhouse engine", await callerA.WaitAsync(TimeSpan.FromSeconds(10)));
+        var results = await Task.WhenAll(queued).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.All(results, r => Assert.True(r.IsAccepted));
+        Assert.NotEqual("Clearhouse engine", appliedOn[results[0].Sequence]);
+        Assert.Equal("Clearhouse engine", appliedOn[results[1].Sequence]);
+        Assert.Equal("Clearhouse engine", appliedOn[results[2].Sequence]);
+        Assert.Equal(3, sequencer.BlocksSealed);
+        Assert.Equal(results[2].Sequence, venue.Blocks.Latest!.LastSequence);
+        await sequencer.StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    /// <summary>The name of the thread each sequence was applied on.</summary>
+    private sealed class ThreadOfEachCommand : ICommandObserver
+    {
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<long, string?> threads = new();
+
+        public string? this[long sequence] => threads[sequence];
+
+        public void OnApplied(Command command, RejectReason reason, ReadOnlySpan<EngineEvent> events, Engine engine) =>
+            threads[command.Sequence] = Thread.CurrentThread.Name;
     }
 
     /// <summary>Records every applied sequence and the thread it ran on, and counts applications that overlapped.</summary>

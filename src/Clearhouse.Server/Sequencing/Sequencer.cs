@@ -21,7 +21,9 @@ namespace Clearhouse.Server.Sequencing;
 /// steps it ran (<see cref="RecoveredVenue.Liquidations"/>; recovery fills the same log while it
 /// replays, so they are there again after a restart);</item>
 /// <item>adds it to the open block and, when the block rule fires, seals the block (state root,
-/// commands root), queues the header for the disk and, when one is due, serializes a snapshot;</item>
+/// commands root), queues the header for the disk and, when one is due, serializes a snapshot (a
+/// caller applying inline stops there and hands the engine to the engine thread, which seals before
+/// anything else: the engine's longest stalls stay off request threads);</item>
 /// <item>queues the answer in <see cref="DurableAcknowledgements"/>: the request completes only once
 /// the journal reports the command's sequence durable. Rejected commands take the same path (they
 /// are journaled too, and replay rejects them again).</item>
@@ -72,6 +74,11 @@ public sealed class Sequencer : IHostedService, IDisposable
     // engine thread's doorbell, rung by whoever moves the state from Parked to Running.
     private readonly ManualResetEventSlim wake = new(false, spinCount: 1);
     private int engineState;
+
+    // Set by a caller applying inline whose command closed a block: sealing (and a snapshot, the
+    // engine's one long stall) is left to the engine thread, which does it before anything else.
+    private bool applyingInline;
+    private bool sealDue;
 
     /// <summary>Values of <see cref="engineState"/>. Exactly one thread applies work at a time: the engine thread while Running, the claiming caller while Claimed.</summary>
     private static class EngineState
@@ -323,22 +330,34 @@ public sealed class Sequencer : IHostedService, IDisposable
                 return false;
         }
 
+        applyingInline = true;
         try
         {
-            for (int n = options.InlineApplyLimit; n > 0 && queue.TryRead(out var queued); n--)
+            for (int n = options.InlineApplyLimit; n > 0 && !sealDue && queue.TryRead(out var queued); n--)
             {
                 queued.Execute(this);
             }
         }
         finally
         {
-            // Let go, then look once more: an item queued while this thread held the engine was left
-            // to it (its writer saw Claimed). What is left goes to the engine thread.
-            Volatile.Write(ref engineState, EngineState.Parked);
-            Interlocked.MemoryBarrier();
-            if (queue.HasItems || queue.IsClosed)
+            applyingInline = false;
+            if (sealDue)
             {
-                WakeEngine();
+                // A block to seal: hand the engine straight to the engine thread, never through
+                // Parked, where another writer could claim it and apply a command before the seal.
+                Volatile.Write(ref engineState, EngineState.Running);
+                wake.Set();
+            }
+            else
+            {
+                // Let go, then look once more: an item queued while this thread held the engine was
+                // left to it (its writer saw Claimed). What is left goes to the engine thread.
+                Volatile.Write(ref engineState, EngineState.Parked);
+                Interlocked.MemoryBarrier();
+                if (queue.HasItems || queue.IsClosed)
+                {
+                    WakeEngine();
+                }
             }
         }
 
@@ -374,6 +393,12 @@ public sealed class Sequencer : IHostedService, IDisposable
     {
         while (true)
         {
+            if (sealDue)
+            {
+                sealDue = false;
+                SealBlock();
+            }
+
             while (queue.TryRead(out var item))
             {
                 item.Execute(this);
@@ -462,7 +487,14 @@ public sealed class Sequencer : IHostedService, IDisposable
         commandsSinceSnapshot++;
         if (venue.Sealer.Add(sequence, timestamp, bytes))
         {
-            SealBlock();
+            if (applyingInline)
+            {
+                sealDue = true;
+            }
+            else
+            {
+                SealBlock();
+            }
         }
 
         return result;
