@@ -29,6 +29,8 @@ public static class ClearhouseServer
     /// </param>
     public static WebApplication Build(string[] args, bool ownsProcess = false)
     {
+        CommandLineCheck.Validate(args);
+
         // appsettings.json is read from next to the binary, wherever the process was started from
         // (the working directory only decides where the default ./data goes).
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });

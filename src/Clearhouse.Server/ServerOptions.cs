@@ -7,7 +7,8 @@ namespace Clearhouse.Server;
 /// <summary>
 /// The server's own settings, read from configuration (command line <c>--demo false</c>,
 /// environment <c>Demo=false</c>, or appsettings). Parsed strictly: a typo stops the start with
-/// a message rather than silently falling back to a default.
+/// a message rather than silently falling back to a default, in a value here and, on the command
+/// line, in a name too (<see cref="CommandLineCheck"/>).
 /// </summary>
 public sealed record ServerOptions
 {
