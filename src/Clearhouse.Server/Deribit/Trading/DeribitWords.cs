@@ -74,7 +74,7 @@ public static class DeribitWords
     public static DeribitUserTrade Trade(in TradeRecord trade, InstrumentDirectory instruments) => new()
     {
         TradeId = Id(trade.TradeId),
-        TradeSeq = trade.TradeId,
+        TradeSeq = trade.TradeSeq,
         OrderId = Id(trade.OrderId),
         InstrumentName = instruments.NameOf(trade.InstrumentId),
         Direction = Direction(trade.Side),

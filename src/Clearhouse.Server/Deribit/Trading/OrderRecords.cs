@@ -60,6 +60,9 @@ public struct OrderRecord
 public struct TradeRecord
 {
     public long TradeId;
+
+    /// <summary>The instrument's trades numbered from 1, as the public tape numbers them (Deribit's <c>trade_seq</c>).</summary>
+    public long TradeSeq;
     public long OrderId;
     public int InstrumentId;
     public Side Side;

@@ -31,6 +31,9 @@ public sealed class OrderTracker : ICommandObserver
     // Indexed by account id (ids are dense, from 1); only the engine thread grows it.
     private AccountActivity?[] accounts = new AccountActivity?[64];
 
+    // The last trade_seq of each instrument, indexed by instrument id; engine thread only.
+    private long[] tradeSeqs = new long[16];
+
     private IUserActivitySink? sink;
 
     /// <summary>Receives, after each command, what changed for accounts the sink watches (the user channels).</summary>
@@ -216,6 +219,7 @@ public sealed class OrderTracker : ICommandObserver
         string? label = place is not null && Volatile.Read(ref pendingLabelCount) != 0 ? TakeLabel(place) : null;
         if (reason != RejectReason.None)
         {
+            CountTrades(events);
             return;
         }
 
@@ -234,8 +238,9 @@ public sealed class OrderTracker : ICommandObserver
                     Accept(e, own ? place : null, own ? label : null);
                     break;
                 case EventKind.TradeExecuted:
-                    Fill(e, engine, taker: true);
-                    Fill(e, engine, taker: false);
+                    long tradeSeq = NextTradeSeq(e.InstrumentId);
+                    Fill(e, engine, taker: true, tradeSeq);
+                    Fill(e, engine, taker: false, tradeSeq);
                     break;
                 case EventKind.OrderCancelled:
                     Cancel(e);
@@ -311,7 +316,29 @@ public sealed class OrderTracker : ICommandObserver
         }
     }
 
-    private void Fill(in EngineEvent e, Engine engine, bool taker)
+    /// <summary>Numbers every trade of an instrument from 1, by the same rule as the public tape (<see cref="MarketData.PublicTradeTape"/>), so that a fill's <c>trade_seq</c> is the same in both.</summary>
+    private long NextTradeSeq(int instrumentId)
+    {
+        if (instrumentId >= tradeSeqs.Length)
+        {
+            Array.Resize(ref tradeSeqs, Math.Max(instrumentId + 1, tradeSeqs.Length * 2));
+        }
+
+        return ++tradeSeqs[instrumentId];
+    }
+
+    private void CountTrades(ReadOnlySpan<EngineEvent> events)
+    {
+        foreach (ref readonly var e in events)
+        {
+            if (e.Kind == EventKind.TradeExecuted)
+            {
+                NextTradeSeq(e.InstrumentId);
+            }
+        }
+    }
+
+    private void Fill(in EngineEvent e, Engine engine, bool taker, long tradeSeq)
     {
         int accountId = taker ? e.AccountId : e.MakerAccountId;
         if (Find(accountId) is not { } activity)
@@ -324,6 +351,7 @@ public sealed class OrderTracker : ICommandObserver
         var trade = new TradeRecord
         {
             TradeId = e.TradeId,
+            TradeSeq = tradeSeq,
             OrderId = orderId,
             InstrumentId = e.InstrumentId,
             Side = taker ? e.Side : e.Side.Opposite(),

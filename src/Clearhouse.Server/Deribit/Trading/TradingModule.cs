@@ -561,7 +561,7 @@ public sealed class TradingModule(Sequencer sequencer, OrderTracker tracker) : I
         {
             var trade = trades[newestFirst ? trades.Count - 1 - k : k];
             long millis = DeribitWords.Millis(trade.TimestampMicros);
-            if (millis < fromMillis || millis > toMillis || trade.TradeId < fromSeq || trade.TradeId > toSeq || (orderId != 0 && trade.OrderId != orderId))
+            if (millis < fromMillis || millis > toMillis || trade.TradeSeq < fromSeq || trade.TradeSeq > toSeq || (orderId != 0 && trade.OrderId != orderId))
             {
                 continue;
             }

@@ -70,6 +70,34 @@ public sealed class OrderFlowTests(TradingVenue venue) : IClassFixture<TradingVe
     }
 
     [Fact]
+    public async Task A_fill_has_the_same_trade_seq_in_the_callers_trades_as_on_the_public_tape_and_start_seq_pages_by_it()
+    {
+        // Deribit's trade_seq numbers an instrument's trades; the trade id numbers the venue's. Trades
+        // on another instrument first, so that the two numberings differ here.
+        var maker = await venue.OpenAccountAsync();
+        var taker = await venue.OpenAccountAsync();
+        await venue.RestAsync(maker, venue.EthId, Side.Sell, 3_500m, 0.1m);
+        await venue.OkAsync(taker, "private/buy", new { instrument_name = EthPerpetual, amount = 0.1m, type = "market" });
+        await venue.RestAsync(maker, venue.BtcId, Side.Sell, 95_000m, 0.002m);
+        await venue.RestAsync(maker, venue.BtcId, Side.Sell, 95_000.5m, 0.002m);
+        await venue.OkAsync(taker, "private/buy", new { instrument_name = BtcPerpetual, amount = 0.004m, type = "market" });
+
+        var tape = (await venue.OkAsync(taker, "public/get_last_trades_by_instrument", new { instrument_name = BtcPerpetual, count = 1_000 }))
+            .GetProperty("trades").EnumerateArray().ToDictionary(t => Str(t, "trade_id"), t => t.GetProperty("trade_seq").GetInt64());
+        var mine = (await venue.OkAsync(taker, "private/get_user_trades_by_instrument", new { instrument_name = BtcPerpetual, sorting = "asc" })).GetProperty("trades").EnumerateArray().ToArray();
+        Assert.Equal(2, mine.Length);
+        foreach (var trade in mine)
+        {
+            Assert.Equal(tape[Str(trade, "trade_id")], trade.GetProperty("trade_seq").GetInt64());
+        }
+
+        Assert.NotEqual(Str(mine[1], "trade_id"), mine[1].GetProperty("trade_seq").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        long lastSeq = mine[1].GetProperty("trade_seq").GetInt64();
+        var paged = (await venue.OkAsync(taker, "private/get_user_trades_by_instrument", new { instrument_name = BtcPerpetual, start_seq = lastSeq, end_seq = lastSeq })).GetProperty("trades").EnumerateArray();
+        Assert.Equal([Str(mine[1], "trade_id")], paged.Select(t => Str(t, "trade_id")));
+    }
+
+    [Fact]
     public async Task A_resting_order_is_listed_by_currency_and_instrument_then_cancelled_by_its_owner()
     {
         var trader = await venue.OpenAccountAsync();
