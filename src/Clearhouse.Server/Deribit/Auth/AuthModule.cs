@@ -162,9 +162,12 @@ public static class DeribitScopes
 {
     /// <summary>
     /// The scopes a <c>scope</c> parameter asks for (null when absent): Deribit strings or our
-    /// words, separated by spaces. A <c>read_write</c> scope includes reading, as on Deribit.
-    /// Session words Deribit allows (<c>connection</c>, <c>session:NAME</c>, <c>expires:N</c>, ...)
-    /// grant nothing here and are ignored; anything else is refused.
+    /// words, separated by spaces. A <c>read_write</c> scope includes reading, as on Deribit, and so
+    /// do our <c>trade</c> and <c>withdraw</c>, which stand for <c>trade:read_write</c> and
+    /// <c>wallet:read_write</c>. Session words Deribit allows (<c>connection</c>, <c>session:NAME</c>,
+    /// <c>expires:N</c>, ...) grant nothing here and are ignored: a scope of nothing but those asks for
+    /// no narrowing (null), as on Deribit, where <c>scope=session:bot</c> gets the key's scopes.
+    /// Anything else is refused.
     /// </summary>
     public static ApiScopes? Parse(string? text)
     {
@@ -174,22 +177,25 @@ public static class DeribitScopes
         }
 
         var scopes = ApiScopes.None;
+        bool asked = false;
         foreach (string word in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
         {
+            if (word is "connection" or "mainaccount" || IsIgnoredPrefix(word))
+            {
+                continue;
+            }
+
+            asked = true;
             scopes |= word switch
             {
                 "read" or "account:read" or "account:read_write" or "trade:read" or "wallet:read" => ApiScopes.Read,
-                "trade" => ApiScopes.Trade,
-                "trade:read_write" => ApiScopes.Trade | ApiScopes.Read,
-                "withdraw" => ApiScopes.Withdraw,
-                "wallet:read_write" => ApiScopes.Withdraw | ApiScopes.Read,
-                "connection" or "mainaccount" => ApiScopes.None,
-                _ when IsIgnoredPrefix(word) => ApiScopes.None,
+                "trade" or "trade:read_write" => ApiScopes.Trade | ApiScopes.Read,
+                "withdraw" or "wallet:read_write" => ApiScopes.Withdraw | ApiScopes.Read,
                 _ => throw RpcError.InvalidParams("scope", $"Unknown scope '{word}': use account:read, trade:read, trade:read_write, wallet:read, wallet:read_write (or read, trade, withdraw).").ToException(),
             };
         }
 
-        return scopes;
+        return asked ? scopes : null;
     }
 
     /// <summary>Deribit's scope string for <paramref name="scopes"/>.</summary>

@@ -198,9 +198,10 @@ public sealed class DeribitAuthenticator(ApiKeyStore keys, AccessTokens tokens, 
 
     private static byte[] DecodeSignature(string hex)
     {
+        // Not a signature at all: a malformed credential (13009), not a wrong one (13004).
         if (hex.Length != 64)
         {
-            throw InvalidCredentials("The signature must be 64 hexadecimal digits (HMAC-SHA256).");
+            throw Malformed("The signature must be 64 hexadecimal digits (HMAC-SHA256).");
         }
 
         try
@@ -209,7 +210,7 @@ public sealed class DeribitAuthenticator(ApiKeyStore keys, AccessTokens tokens, 
         }
         catch (FormatException)
         {
-            throw InvalidCredentials("The signature must be 64 hexadecimal digits (HMAC-SHA256).");
+            throw Malformed("The signature must be 64 hexadecimal digits (HMAC-SHA256).");
         }
     }
 

@@ -143,6 +143,18 @@ public sealed class SignedRequestTests(AuthServer fixture) : IClassFixture<AuthS
         AssertError(13009, await Server.CallAsync(HttpMethod.Get, "/api/v2/public/test", header));
     }
 
+    [Theory]
+    [InlineData("zz")]
+    [InlineData("not-hex-not-hex-not-hex-not-hex-not-hex-not-hex-not-hex-not-hex-")]
+    public async Task A_signature_that_is_not_64_hex_digits_is_malformed_and_refused_with_13009(string sig)
+    {
+        var key = await Server.NewKeyAsync();
+        string header = $"deri-hmac-sha256 id={key.ClientId},ts={NowMillis()},sig={sig},nonce=1";
+
+        string reason = AssertError(13009, await Server.CallAsync(HttpMethod.Get, ListKeys, header));
+        Assert.Contains("64 hexadecimal digits", reason, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_bad_signature_on_a_public_method_is_refused_too()
     {
@@ -205,18 +217,20 @@ public sealed class SignedRequestTests(AuthServer fixture) : IClassFixture<AuthS
     [Fact]
     public async Task A_refresh_token_gives_a_new_pair_once_and_cannot_be_used_again()
     {
-        var key = await Server.NewKeyAsync(ApiScopes.Read | ApiScopes.Trade);
+        // A key that may trade but not read: every scope word includes reading, so account:read is
+        // one it has nothing of.
+        var key = await Server.NewKeyAsync(ApiScopes.Trade);
         var first = AssertResult(await Server.CallAsync(HttpMethod.Get, $"/api/v2/public/auth?grant_type=client_credentials&client_id={key.ClientId}&client_secret={key.ClientSecret}", null));
         string refresh = first.GetProperty("refresh_token").GetString()!;
 
         // A refused refresh (a scope the key does not have) leaves the refresh token unused.
-        AssertError(-32602, await Server.CallAsync(HttpMethod.Get, $"/api/v2/public/auth?grant_type=refresh_token&scope=withdraw&refresh_token={Uri.EscapeDataString(refresh)}", null));
+        AssertError(-32602, await Server.CallAsync(HttpMethod.Get, $"/api/v2/public/auth?grant_type=refresh_token&scope=account:read&refresh_token={Uri.EscapeDataString(refresh)}", null));
 
         var second = AssertResult(await Server.CallAsync(HttpMethod.Get, $"/api/v2/public/auth?grant_type=refresh_token&refresh_token={Uri.EscapeDataString(refresh)}", null));
         string newAccess = second.GetProperty("access_token").GetString()!;
         Assert.NotEqual(first.GetProperty("access_token").GetString(), newAccess);
         Assert.NotEqual(refresh, second.GetProperty("refresh_token").GetString());
-        AssertResult(await Server.CallAsync(HttpMethod.Get, ListKeys, "Bearer " + newAccess));
+        AssertResult(await Server.CallAsync(HttpMethod.Get, "/api/v2/private/cancel_all", "Bearer " + newAccess));
 
         string reason = AssertError(13009, await Server.CallAsync(HttpMethod.Get, $"/api/v2/public/auth?grant_type=refresh_token&refresh_token={Uri.EscapeDataString(refresh)}", null));
         Assert.Contains("refresh token", reason, StringComparison.Ordinal);
@@ -248,6 +262,29 @@ public sealed class SignedRequestTests(AuthServer fixture) : IClassFixture<AuthS
         Assert.Equal("account:read trade:read_write wallet:read", wider.GetProperty("scope").GetString());
 
         AssertError(-32602, await Server.CallAsync(HttpMethod.Get, $"/api/v2/public/auth?grant_type=client_credentials&client_id={key.ClientId}&client_secret={key.ClientSecret}&scope=everything", null));
+    }
+
+    [Theory]
+    [InlineData("trade", "account:read trade:read_write wallet:read")]
+    [InlineData("withdraw", "account:read trade:read wallet:read_write")]
+    [InlineData("trade:read_write", "account:read trade:read_write wallet:read")]
+    public async Task Our_words_trade_and_withdraw_include_reading_like_the_read_write_scopes_they_stand_for(string scope, string granted)
+    {
+        var key = await Server.NewKeyAsync();
+        var auth = AssertResult(await Server.CallAsync(HttpMethod.Get, $"/api/v2/public/auth?grant_type=client_credentials&client_id={key.ClientId}&client_secret={key.ClientSecret}&scope={scope}", null));
+        Assert.Equal(granted, auth.GetProperty("scope").GetString());
+        AssertResult(await Server.CallAsync(HttpMethod.Get, ListKeys, "Bearer " + auth.GetProperty("access_token").GetString()));
+    }
+
+    [Theory]
+    [InlineData("connection")]
+    [InlineData("session:bot")]
+    [InlineData("session:bot expires:600")]
+    public async Task A_scope_of_session_words_only_narrows_nothing_as_on_Deribit(string scope)
+    {
+        var key = await Server.NewKeyAsync(ApiScopes.Read | ApiScopes.Trade);
+        var auth = AssertResult(await Server.CallAsync(HttpMethod.Get, $"/api/v2/public/auth?grant_type=client_credentials&client_id={key.ClientId}&client_secret={key.ClientSecret}&scope={Uri.EscapeDataString(scope)}", null));
+        Assert.Equal("account:read trade:read_write wallet:read", auth.GetProperty("scope").GetString());
     }
 }
 
