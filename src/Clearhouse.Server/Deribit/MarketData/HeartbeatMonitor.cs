@@ -9,8 +9,9 @@ namespace Clearhouse.Server.Deribit.MarketData;
 /// the client sent any request since the last look. If it did, the server sends
 /// <c>{"method":"heartbeat","params":{"type":"heartbeat"}}</c>; if it did not, it sends
 /// <c>{"type":"test_request"}</c>, which the client answers with any request (Deribit asks for
-/// <c>public/test</c>); a client still silent a whole interval after the test request went out is
-/// disconnected (at the first tick from then on).
+/// <c>public/test</c>); a client still silent at the next tick is disconnected, provided that
+/// tick comes at least nine tenths of an interval after the test request went out (else at the
+/// first tick from then on).
 /// The minimum interval is Deribit's 10 seconds; configuration key
 /// <c>Deribit:MinHeartbeatSeconds</c> lowers it (tests use 1).
 /// </summary>
@@ -18,6 +19,9 @@ public sealed class HeartbeatMonitor(TimeProvider clock, ILogger<HeartbeatMonito
 {
     public const int DefaultMinimumIntervalSeconds = 10;
     public const int MaximumIntervalSeconds = 3_600;
+
+    /// <summary>The share of an interval a client has at least, after its test request went out, before the next check may disconnect it.</summary>
+    private const double GraceFraction = 0.9;
 
     private static readonly byte[] TestRequest = Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0","method":"heartbeat","params":{"type":"test_request"}}""");
     private static readonly byte[] Heartbeat = Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0","method":"heartbeat","params":{"type":"heartbeat"}}""");
@@ -80,10 +84,13 @@ public sealed class HeartbeatMonitor(TimeProvider clock, ILogger<HeartbeatMonito
 
                 if (testRequestedAt >= 0)
                 {
-                    // A whole interval from the test request, not just the next tick: a tick handled
+                    // About an interval from the test request, not just the next tick: a tick handled
                     // late (a busy machine) is followed at once by the next, which would leave the
-                    // client almost no time to answer.
-                    if (clock.GetElapsedTime(testRequestedAt) < interval)
+                    // client almost no time to answer. Not a whole interval to the microsecond
+                    // either: the test request went out a little after its tick, so the next tick
+                    // comes a little less than an interval later, and a strict comparison would
+                    // give every silent client two intervals instead of one.
+                    if (clock.GetElapsedTime(testRequestedAt) < interval * GraceFraction)
                     {
                         continue;
                     }

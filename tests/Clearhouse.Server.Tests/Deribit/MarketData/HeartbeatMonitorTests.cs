@@ -46,6 +46,19 @@ public sealed class HeartbeatMonitorTests
     }
 
     [Fact]
+    public async Task A_test_request_sent_a_little_after_its_tick_does_not_give_the_client_a_second_interval()
+    {
+        new HeartbeatMonitor(clock, NullLogger<HeartbeatMonitor>.Instance).Start(connection, Interval);
+
+        // The tick is handled 50 ms late, so the next one comes 9.95 s after the test request:
+        // that check disconnects, as the doc says, rather than the one after it.
+        await AdvanceAsync(Interval + TimeSpan.FromMilliseconds(50));
+        Assert.Contains("test_request", await SentAsync());
+        await AdvanceAsync(Interval - TimeSpan.FromMilliseconds(50));
+        Assert.True(connection.IsClosed);
+    }
+
+    [Fact]
     public async Task A_client_that_answers_gets_a_heartbeat_and_stays()
     {
         new HeartbeatMonitor(clock, NullLogger<HeartbeatMonitor>.Instance).Start(connection, Interval);
