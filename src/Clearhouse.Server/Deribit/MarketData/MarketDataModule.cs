@@ -213,10 +213,16 @@ public sealed class MarketDataModule(Sequencer sequencer, PublicTradeTape tape) 
         int instrumentId = InstrumentId(parameters);
         long start = parameters.Integer("start_timestamp", 0, long.MaxValue / 1000, required: true)!.Value * 1000;
         long end = parameters.Integer("end_timestamp", 0, long.MaxValue / 1000, required: true)!.Value * 1000;
-        long sum = await sequencer.QueryAsync(engine =>
+        long? sum = await sequencer.QueryAsync(engine =>
         {
+            var instrument = engine.Instruments[instrumentId - 1];
+            if (instrument.Kind != InstrumentKind.Perpetual)
+            {
+                return (long?)null;
+            }
+
             long total = 0;
-            foreach (var record in engine.Instruments[instrumentId - 1].FundingHistory)
+            foreach (var record in instrument.FundingHistory)
             {
                 if (record.TimeMicros >= start && record.TimeMicros <= end)
                 {
@@ -226,7 +232,9 @@ public sealed class MarketDataModule(Sequencer sequencer, PublicTradeTape tape) 
 
             return total;
         });
-        return sum / (decimal)Core.Clearing.Funding.PpbScale;
+        return sum is { } value
+            ? value / (decimal)Core.Clearing.Funding.PpbScale
+            : throw RpcError.InvalidParams("instrument_name", $"'{parameters.String("instrument_name")}' is not a perpetual: only perpetuals pay funding.").ToException();
     }
 
     private static ValueTask<object?> GetStatus(RpcContext context, RpcParams parameters) =>
@@ -238,11 +246,18 @@ public sealed class MarketDataModule(Sequencer sequencer, PublicTradeTape tape) 
         return sequencer.Instruments.TryGetId(name, out int id) ? id : throw RpcError.UnknownInstrument(name).ToException();
     }
 
-    /// <summary>The currency filter: null for every instrument (omitted, <c>any</c>, or USDC, in which all settle).</summary>
+    /// <summary>
+    /// The currency filter: null for every instrument (omitted, <c>any</c>, or USDC, in which all
+    /// settle). In any case, as the private methods take it (<c>btc</c> is <c>BTC</c>).
+    /// </summary>
     private static string? Currency(RpcParams parameters)
     {
         string? currency = parameters.String("currency", maxLength: 16);
-        return currency is null or "any" or InstrumentTerms.SettlementCurrency ? null : currency;
+        return currency is null
+            || currency.Equals("any", StringComparison.OrdinalIgnoreCase)
+            || currency.Equals(InstrumentTerms.SettlementCurrency, StringComparison.OrdinalIgnoreCase)
+            ? null
+            : currency;
     }
 
     private static string? KindFilter(RpcParams parameters)
@@ -255,13 +270,13 @@ public sealed class MarketDataModule(Sequencer sequencer, PublicTradeTape tape) 
 
     private static void EnsureKnownCurrency(Engine engine, string? currency)
     {
-        if (currency is not null && !engine.TryGetUnderlying(currency, out _))
+        if (currency is not null && !engine.Underlyings.Any(u => u.Name.Equals(currency, StringComparison.OrdinalIgnoreCase)))
         {
             throw RpcError.InvalidParams("currency", $"There is no currency '{currency}': use an underlying ({string.Join(", ", engine.Underlyings.Select(u => u.Name))}), USDC or any.").ToException();
         }
     }
 
     private static bool Matches(Instrument instrument, string? currency, string kind) =>
-        (currency is null || instrument.Underlying.Name == currency)
+        (currency is null || instrument.Underlying.Name.Equals(currency, StringComparison.OrdinalIgnoreCase))
         && (kind == "any" || MarketDataViews.KindWord(instrument.Kind) == kind);
 }

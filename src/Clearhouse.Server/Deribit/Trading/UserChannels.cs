@@ -74,7 +74,8 @@ public sealed class UserChannels(Sequencer sequencer, ILogger<UserChannels> logg
 
         if (principal is null)
         {
-            return ChannelMatch.Refused(RpcError.Unauthorized($"'{channel}' is a private channel: authenticate (public/auth) before subscribing."));
+            // public/subscribe (which passes no caller, authenticated or not) or an anonymous call.
+            return ChannelMatch.Refused(RpcError.Unauthorized($"'{channel}' is a private channel: subscribe to it with private/subscribe, on a connection authenticated with public/auth (or with an access_token)."));
         }
 
         if (!principal.Allows(ApiScopes.Read))

@@ -65,6 +65,11 @@ public sealed class PublicMarketDataTests(MarketDataVenue venue) : IClassFixture
         var usdc = await venue.ResultAsync("public/get_instruments", "currency=USDC");
         Assert.Equal(all.GetArrayLength(), usdc.GetArrayLength());
 
+        // In any case, as the private methods take it.
+        Assert.Equal(btc.GetArrayLength(), (await venue.ResultAsync("public/get_instruments", "currency=btc")).GetArrayLength());
+        Assert.Equal(all.GetArrayLength(), (await venue.ResultAsync("public/get_instruments", "currency=usdc")).GetArrayLength());
+        Assert.Equal(all.GetArrayLength(), (await venue.ResultAsync("public/get_instruments", "currency=ANY")).GetArrayLength());
+
         var options = await venue.ResultAsync("public/get_instruments", "currency=ETH&kind=option");
         Assert.NotEmpty(options.EnumerateArray());
         Assert.All(options.EnumerateArray(), i => Assert.Equal("option", i.GetProperty("kind").GetString()));
@@ -135,6 +140,22 @@ public sealed class PublicMarketDataTests(MarketDataVenue venue) : IClassFixture
         (status, body) = await venue.CallAsync("public/get_order_book", "instrument_name=BTC_USDC-PERPETUAL&depth=0");
         Assert.Equal(-32602, body.GetProperty("error").GetProperty("code").GetInt32());
         Assert.Equal("depth", body.GetProperty("error").GetProperty("data").GetProperty("param").GetString());
+    }
+
+    [Fact]
+    public async Task Funding_rate_value_sums_a_perpetuals_funding_and_refuses_an_instrument_that_pays_none()
+    {
+        // Nothing has paid funding at the epoch's first millisecond.
+        var none = await venue.ResultAsync("public/get_funding_rate_value", "instrument_name=BTC_USDC-PERPETUAL&start_timestamp=0&end_timestamp=1");
+        Assert.Equal(0m, none.GetDecimal());
+
+        string future = (await venue.ResultAsync("public/get_instruments", "currency=BTC&kind=future")).EnumerateArray()
+            .Select(i => i.GetProperty("instrument_name").GetString()!)
+            .First(name => !name.EndsWith("PERPETUAL", StringComparison.Ordinal));
+        var (status, body) = await venue.CallAsync("public/get_funding_rate_value", $"instrument_name={future}&start_timestamp=0&end_timestamp=4102444800000");
+        Assert.Equal(400, status);
+        Assert.Equal(-32602, body.GetProperty("error").GetProperty("code").GetInt32());
+        Assert.Contains("not a perpetual", body.GetProperty("error").GetProperty("data").GetProperty("reason").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -109,6 +109,7 @@ public sealed class UserChannelTests(TradingVenue venue) : IClassFixture<Trading
         var anonymous = channels.Match("user.orders.any.any.raw", null);
         Assert.True(anonymous.IsMine);
         Assert.Equal(13009, anonymous.Error?.Code);
+        Assert.Contains("private/subscribe", anonymous.Error?.Reason, StringComparison.Ordinal); // public/subscribe passes no caller even when the connection has one
         var tradeOnly = channels.Match("user.trades.any.any.raw", new ApiPrincipal("k", 1, ApiScopes.Trade));
         Assert.Equal(13021, tradeOnly.Error?.Code);
 
