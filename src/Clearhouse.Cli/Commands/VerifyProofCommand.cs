@@ -44,6 +44,7 @@ internal static class VerifyProofCommand
         output.WriteLine($"Account {account.Id}");
         output.WriteLine($"  cash           {account.Cash}");
         output.WriteLine($"  open orders    {account.OpenOrderCount}");
+        output.WriteLine($"  margin mode    {account.MarginMode ?? "standard"}");
         if (account.Positions.Count == 0)
         {
             output.WriteLine("  positions      none");
@@ -52,7 +53,8 @@ internal static class VerifyProofCommand
         foreach (var position in account.Positions)
         {
             output.WriteLine($"  position       instrument {position.InstrumentId}: size {position.Size}, open cost {position.OpenCost}, realized PnL {position.RealizedPnl}, "
-                + $"open buy {position.OpenBuy}, open sell {position.OpenSell}, open orders {position.OpenOrderCount}");
+                + $"open buy {position.OpenBuy}, open sell {position.OpenSell}, open orders {position.OpenOrderCount}"
+                + (position.Isolated == true ? $", isolated with {position.IsolatedCash} USDC" : string.Empty));
         }
 
         output.WriteLine($"Block {document.BlockHeight}" + (document.BlockHash is null ? " (no header in the proof)" : $", hash {document.BlockHash}"));

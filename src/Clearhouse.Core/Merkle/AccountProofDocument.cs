@@ -135,6 +135,13 @@ public sealed class ProofAccount
 
     public string OpenOrdersCommitment { get; set; } = "";
 
+    /// <summary>
+    /// <c>"portfolio"</c> for an account on portfolio margin; absent (null) on standard margin, so
+    /// that the proof of an ordinary account reads as it always did. Part of the leaf: a proof that
+    /// left it out could not be checked against the leaf bytes.
+    /// </summary>
+    public string? MarginMode { get; set; }
+
     internal static ProofAccount From(AccountLeaf leaf) => new()
     {
         Id = leaf.AccountId,
@@ -142,9 +149,22 @@ public sealed class ProofAccount
         OpenOrderCount = leaf.OpenOrderCount,
         Positions = [.. leaf.Positions.Select(ProofPosition.From)],
         OpenOrdersCommitment = Convert.ToHexStringLower(leaf.OpenOrdersCommitment),
+        MarginMode = leaf.MarginMode switch
+        {
+            (byte)Margin.MarginMode.Standard => null,
+            (byte)Margin.MarginMode.Portfolio => "portfolio",
+            _ => throw new FormatException($"Unknown margin mode {leaf.MarginMode} in the account leaf."),
+        },
     };
 
-    internal AccountLeaf ToLeaf() => new(Id, Money.FromDecimal(Parse(Cash)).Micros, OpenOrderCount, [.. Positions.Select(p => p.ToLeaf())], Convert.FromHexString(OpenOrdersCommitment));
+    internal AccountLeaf ToLeaf() => new(Id, Money.FromDecimal(Parse(Cash)).Micros, OpenOrderCount, [.. Positions.Select(p => p.ToLeaf())], Convert.FromHexString(OpenOrdersCommitment), MarginModeByte());
+
+    private byte MarginModeByte() => MarginMode switch
+    {
+        null or "standard" => (byte)Margin.MarginMode.Standard,
+        "portfolio" => (byte)Margin.MarginMode.Portfolio,
+        _ => throw new FormatException($"'{MarginMode}' is not a margin mode: standard or portfolio."),
+    };
 
     internal static decimal Parse(string text) =>
         decimal.TryParse(text, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out decimal value)
@@ -175,8 +195,16 @@ public sealed class ProofPosition
 
     public string ReduceOnlyOpen { get; set; } = "0";
 
+    /// <summary>True for an isolated position; absent (null) for a cross one.</summary>
+    public bool? Isolated { get; set; }
+
+    /// <summary>The collateral set aside for an isolated position (USDC); absent when there is none.</summary>
+    public string? IsolatedCash { get; set; }
+
     internal static ProofPosition From(AccountLeafPosition p) => new()
     {
+        Isolated = p.Isolated ? true : null,
+        IsolatedCash = p.Isolated || p.IsolatedCashMicros != 0 ? new Money(p.IsolatedCashMicros).ToString() : null,
         InstrumentId = p.InstrumentId,
         Size = new Quantity(p.SizeUnits).ToString(),
         OpenCost = new Money(p.OpenCostMicros).ToString(),
@@ -199,5 +227,7 @@ public sealed class ProofPosition
         Money.FromDecimal(ProofAccount.Parse(OpenBuyNotional)).Micros,
         Money.FromDecimal(ProofAccount.Parse(OpenSellNotional)).Micros,
         OpenOrderCount,
-        Quantity.FromDecimal(ProofAccount.Parse(ReduceOnlyOpen)).Units);
+        Quantity.FromDecimal(ProofAccount.Parse(ReduceOnlyOpen)).Units,
+        Isolated ?? false,
+        IsolatedCash is null ? 0 : Money.FromDecimal(ProofAccount.Parse(IsolatedCash)).Micros);
 }

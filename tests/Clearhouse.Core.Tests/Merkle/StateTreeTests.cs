@@ -150,6 +150,46 @@ public class AccountProofDocumentTests
         Assert.Equal(Convert.ToHexStringLower(header.Hash()), read.BlockHash);
     }
 
+    [Fact]
+    public void A_proof_of_an_account_on_portfolio_margin_with_an_isolated_position_verifies_and_shows_both()
+    {
+        // The leaf carries the margin mode and each position's isolation and collateral; a document
+        // that left them out could never match its own leaf bytes.
+        var venue = new Venue();
+        int btc = venue.ListBtcPerpetual();
+        int alice = venue.NewAccount(50_000m);
+        int carol = venue.NewAccount(70_000m);
+        venue.Accept(new SetMarginMode(carol, Clearhouse.Core.Margin.MarginMode.Portfolio));
+        venue.Accept(new SetIsolatedMargin(carol, btc, true));
+        venue.Buy(alice, btc, 100_000m, 0.2m);
+        venue.Sell(carol, btc, 100_000m, 0.1m);
+        var tree = new StateTree();
+        byte[] root = tree.Update(venue.Engine);
+        var header = new BlockHeader(3, new byte[32], 1, venue.Engine.LastSequence, 9, new byte[32], root, venue.Engine.LastTimestampMicros);
+        string json = AccountProofDocument.From(tree.Prove(carol, 3)!, header).ToJson();
+
+        var read = AccountProofDocument.FromJson(json);
+        Assert.True(read.Verify(out string? failure), failure);
+        Assert.Equal("portfolio", read.Account.MarginMode);
+        var position = Assert.Single(read.Account.Positions);
+        Assert.True(position.Isolated);
+        Assert.True(decimal.Parse(position.IsolatedCash!, System.Globalization.CultureInfo.InvariantCulture) > 0);
+
+        read.Account.MarginMode = null;
+        Assert.False(read.Verify(out _));
+        read = AccountProofDocument.FromJson(json);
+        read.Account.Positions[0].Isolated = null;
+        Assert.False(read.Verify(out _));
+        read = AccountProofDocument.FromJson(json);
+        read.Account.Positions[0].IsolatedCash = "1";
+        Assert.False(read.Verify(out _));
+
+        // An ordinary account's proof reads as it always did: no margin mode, no isolation fields.
+        string ordinary = ProofOfBob().Document.ToJson();
+        Assert.DoesNotContain("marginMode", ordinary, StringComparison.Ordinal);
+        Assert.DoesNotContain("isolated", ordinary, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("cash")]
     [InlineData("size")]
