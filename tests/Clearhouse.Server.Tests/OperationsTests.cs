@@ -178,6 +178,11 @@ public sealed class OperationsTests
         string listed = await anonymous.GetStringAsync($"/api/accounts/{accountId}/api-keys");
         Assert.Contains(clientId, listed);
         Assert.DoesNotContain(secret, listed);
+        using (var unknown = await anonymous.GetAsync("/api/accounts/99999/api-keys"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode); // as every per-account read
+            Assert.Contains("UnknownAccount", await unknown.Content.ReadAsStringAsync());
+        }
 
         using (var revoked = await server.Http.DeleteAsync($"/api/api-keys/{clientId}"))
         {

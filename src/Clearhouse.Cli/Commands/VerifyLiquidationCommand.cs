@@ -14,7 +14,7 @@ internal static class VerifyLiquidationCommand
 {
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var file = new Argument<string>("FILE") { Description = "A liquidation proof JSON (GET /api/liquidations/{sequence} on the venue)." };
+        var file = new Argument<string>("FILE") { Description = "A liquidation proof JSON (GET /api/liquidations/{sequence}/{index} on the venue)." };
         var command = new Command("verify-liquidation", "Check a liquidation proof offline: recomputes the margin it claims and prints VALID or INVALID.")
         {
             file,

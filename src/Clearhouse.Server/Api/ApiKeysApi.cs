@@ -67,11 +67,17 @@ public static class ApiKeysApi
             }
         });
 
-    private static IResult List(string accountId, ApiKeyStore keys)
+    private static async Task<IResult> List(string accountId, ApiKeyStore keys, Sequencing.Sequencer sequencer, CancellationToken ct)
     {
         if (!NativeApi.TryParseId(accountId, "accountId", out int id, out var error))
         {
             return error.ToResult();
+        }
+
+        // An unknown account is 404, as on every per-account read, not an empty list.
+        if (!await sequencer.QueryAsync(e => e.TryGetAccount(id, out _), ct))
+        {
+            return ApiError.From(Core.Engine.RejectReason.UnknownAccount).ToResult();
         }
 
         return Results.Json(keys.All.Where(k => k.AccountId == id).Select(k => View(k, withSecret: false)).ToArray());

@@ -12,13 +12,17 @@ public static class HomePage
         </head>
         <body>
         <h1>Clearhouse</h1>
-        <p>A deterministic derivatives venue. This is its native JSON API, bound to loopback and
-        <strong>unauthenticated</strong> until the API issue adds authentication. Decimals are strings
-        in answers and may be strings or JSON numbers in requests. Full reference: <code>docs/native-api.md</code>.</p>
+        <p>A deterministic derivatives venue. This is its native JSON API, the operator's console, bound
+        to loopback: reads are open, and every endpoint that changes state needs the operator token
+        (<code>Authorization: Bearer</code>, from <code>operator-token</code> in the data directory).
+        Traders use the Deribit-compatible API at <code>/api/v2/{public|private}/{method}</code> and
+        <code>/ws/api/v2</code> (<code>docs/api.md</code>). Decimals are strings in answers and may be
+        strings or JSON numbers in requests. Full reference: <code>docs/native-api.md</code>.</p>
         <ul>
         <li><a href="/health"><code>GET /health</code></a> &mdash; is the engine thread answering</li>
         <li><a href="/api/status"><code>GET /api/status</code></a> &mdash; last sequence, counters</li>
         <li><a href="/api/instruments"><code>GET /api/instruments</code></a> &mdash; listed instruments, marks, best bid/ask</li>
+        <li><a href="/api/oracles"><code>GET /api/oracles</code></a> &mdash; index prices, their reporters and staleness; <a href="/api/funding/BTC_USDC-PERPETUAL"><code>GET /api/funding/{instrument}?limit=N</code></a> &mdash; a perpetual's funding rate and history</li>
         <li><a href="/api/book/BTC_USDC-PERPETUAL?depth=10"><code>GET /api/book/{instrument}?depth=N</code></a> &mdash; order book levels</li>
         <li><code>POST /api/accounts</code> &mdash; open an account</li>
         <li><code>POST /api/accounts/{id}/deposit</code>, <code>POST /api/accounts/{id}/withdraw</code> &mdash; <code>{"amount":"1000"}</code></li>
@@ -32,6 +36,7 @@ public static class HomePage
         <li><a href="/api/liquidations"><code>GET /api/liquidations?account=&amp;limit=N</code></a> &mdash; recent liquidation steps, newest first; <code>GET /api/liquidations/{sequence}/{index}</code> &mdash; a step's proof, checkable offline with <code>clearhouse verify-liquidation</code> (<code>docs/liquidation.md</code>)</li>
         <li><code>GET /api/accounts/{id}/adl?instrument=</code> &mdash; the account's place in the auto-deleveraging queue</li>
         <li><a href="/api/insurance"><code>GET /api/insurance</code></a> &mdash; the insurance fund: cash, takeover positions, equity, floor; <code>POST /api/insurance/deposit</code> &mdash; <code>{"amount":"100000"}</code> (governance)</li>
+        <li><code>POST /api/accounts/{id}/api-keys</code>, <code>GET /api/accounts/{id}/api-keys</code>, <code>DELETE /api/api-keys/{clientId}</code> &mdash; the Deribit API's keys</li>
         </ul>
         </body>
         </html>

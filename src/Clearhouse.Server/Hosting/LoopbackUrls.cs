@@ -3,8 +3,8 @@ using System.Net;
 namespace Clearhouse.Server.Hosting;
 
 /// <summary>
-/// The API is unauthenticated until the API issue adds authentication, so the server listens on
-/// loopback only: every URL it is given (<c>--urls</c>, <c>ASPNETCORE_URLS</c>) must name
+/// The server is the operator's console: the native API's reads are open to anyone who can reach
+/// it, and nothing is encrypted (plain HTTP), so it listens on loopback only: every URL it is given (<c>--urls</c>, <c>ASPNETCORE_URLS</c>) must name
 /// 127.0.0.1, another 127.x address, [::1] or localhost. Wildcards (<c>*</c>, <c>+</c>,
 /// <c>0.0.0.0</c>) and other addresses stop the start.
 /// </summary>
@@ -23,8 +23,9 @@ public static class LoopbackUrls
             if (!IsLoopback(url))
             {
                 throw new ServerConfigurationException(
-                    $"Refusing to listen on '{url}': the API is unauthenticated, so it binds to loopback only (e.g. {ServerOptions.DefaultUrl}). " +
-                    "Authentication arrives with the API issue.");
+                    $"Refusing to listen on '{url}': the server binds to loopback only (e.g. {ServerOptions.DefaultUrl}), " +
+                    "because the native API's reads are open and nothing is encrypted. Serve traders elsewhere through a TLS reverse proxy " +
+                    "on this machine in front of /api/v2 and /ws/api/v2 (docs/native-api.md).");
             }
         }
 

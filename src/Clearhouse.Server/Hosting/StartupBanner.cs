@@ -27,7 +27,7 @@ public static class StartupBanner
                   Data: {Data}
                   Endpoints: GET / · GET /health · GET /api/instruments · GET /api/book/{{instrument}} · /api/accounts · /api/accounts/{{id}}/margin · /api/orders · /api/blocks · /api/accounts/{{id}}/proof (docs/native-api.md)
                   Deribit-compatible API: /api/v2/{{public|private}}/{{method}} · WebSocket /ws/api/v2 (docs/api.md); private methods need an API key ({Keys}){DemoKey}
-                  The native API (/api/...) is UNAUTHENTICATED and bound to loopback only.
+                  The native API (/api/...) is bound to loopback: reads are open; changes need the operator token (docs/native-api.md).
                 """,
                 string.Join(", ", addresses),
                 string.Join(", ", instruments),
