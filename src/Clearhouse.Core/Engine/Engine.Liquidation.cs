@@ -285,6 +285,31 @@ public sealed partial class Engine
         var step = LiquidationRules.StepSize(position.Size.Abs(), mark, instrument.Spec.MinAmount, config.LiquidationFullCloseNotionalMicros, config.LiquidationStepPpm);
         var side = position.Size.IsPositive ? Side.Sell : Side.Buy;
 
+        // An isolated position that this step closes would hand its collateral back to the cross
+        // balance as soon as it is flat (ReleaseIfIdle), before the fee below could be charged from
+        // it: hold the release until the step is done.
+        if (isolated)
+        {
+            heldIsolatedRelease = (account.Id, chosen);
+        }
+
+        try
+        {
+            return LiquidationWaterfall(key, account, isolated, summary, chosen, instrument, step, bankruptcy, side);
+        }
+        finally
+        {
+            if (isolated)
+            {
+                heldIsolatedRelease = default;
+                ReleaseIfIdle(account, chosen);
+            }
+        }
+    }
+
+    /// <summary>The step itself, once it is due: book, takeover, auto-deleveraging, fee.</summary>
+    private bool LiquidationWaterfall(LiquidationKey key, Account account, bool isolated, MarginSummary summary, int chosen, Instrument instrument, Quantity step, Price bankruptcy, Side side)
+    {
         var proof = BuildProof(account, key.InstrumentId, summary, chosen, step, bankruptcy);
         int proofIndex = liquidations.Count;
         liquidations.Add(proof);

@@ -28,6 +28,10 @@ public sealed partial class Engine : IMatchListener
     private readonly Dictionary<(int AccountId, string ClientOrderId), long> openClientOrderIds = [];
     private readonly EventBuffer events = new();
     private readonly List<Account> touchedAccounts = [];
+
+    // Scratch within one liquidation step (never state): the isolated position whose collateral
+    // must not go back to the cross balance until the step has charged its fee.
+    private (int AccountId, int InstrumentId) heldIsolatedRelease;
     private readonly DirtySet dirtyAccounts = new();
     private readonly DirtySet dirtyInstruments = new();
     private readonly AccountMargin margin;
@@ -1589,6 +1593,11 @@ public sealed partial class Engine : IMatchListener
     /// </summary>
     private void ReleaseIfIdle(Account account, int instrumentId)
     {
+        if (heldIsolatedRelease == (account.Id, instrumentId))
+        {
+            return; // a liquidation step is under way on it: released when the step ends
+        }
+
         ref var position = ref account.PositionIn(instrumentId);
         if (position.Isolated && position.Size.IsZero && position.OpenOrderCount == 0 && position.OpenCost.IsZero && !position.IsolatedCash.IsZero)
         {

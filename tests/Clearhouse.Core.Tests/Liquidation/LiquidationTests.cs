@@ -120,6 +120,36 @@ public class LiquidationTests
     }
 
     [Fact]
+    public void An_isolated_position_closed_through_the_book_pays_the_same_fee_before_its_collateral_goes_back()
+    {
+        // The example above with the position isolated: 3,000 of collateral set aside for it (2,000
+        // moved in by the order as initial margin, 1,000 more by hand), the rest of the account cross.
+        int trader = venue.NewAccount(100_000m);
+        venue.Accept(new SetIsolatedMargin(trader, btc, true));
+        venue.Sell(maker, btc, 100_000m, 1m);
+        venue.Buy(trader, btc, 100_000m, 1m);
+        venue.Accept(new TransferIsolatedMargin(trader, btc, Money.FromWhole(1_000)));
+        Assert.Equal(Money.FromWhole(3_000), Assert.Single(venue.Engine.GetMarginReport(trader)!.Isolated).Summary.Equity);
+        venue.Buy(maker, btc, 97_400m, 1m);
+        var fundBefore = venue.Engine.Ledger.InsuranceFund;
+        var crossBefore = venue.Engine.GetMarginSummary(trader).Equity;
+
+        venue.SetIndex("BTC", 97_500m); // bankruptcy 97,000; the bid at 97,400 takes it
+
+        var events = venue.Events.ToArray();
+        Assert.Equal(Price.FromDecimal(97_400m), Assert.Single(events, e => e.Kind == EventKind.TradeExecuted && e.Liquidation).Price);
+        var fee = Assert.Single(events, e => e.Kind == EventKind.LiquidationFeeCharged);
+        Assert.Equal(Money.FromWhole(400), fee.Amount); // min(0.5% of 97,400, the 400 of isolated equity left)
+        Assert.Equal(fundBefore + Money.FromWhole(400), venue.Engine.Ledger.InsuranceFund);
+
+        // Nothing of the position's collateral comes back to the cross balance (it lost 2,600 and paid
+        // 400), and the flat position holds none.
+        Assert.Equal(Money.FromWhole(97_000), crossBefore);
+        Assert.Equal(crossBefore, venue.Engine.GetMarginSummary(trader).Equity);
+        Assert.Equal(Money.Zero, venue.Position(trader, btc).IsolatedCash);
+    }
+
+    [Fact]
     public void Without_insurance_headroom_the_opposite_side_is_auto_deleveraged_at_the_bankruptcy_price()
     {
         // The long gaps through its bankruptcy price: equity −1,000, bankruptcy 98,000 > mark 97,000.
