@@ -31,10 +31,17 @@ public sealed partial class Engine
         return RejectReason.None;
     }
 
-    /// <summary>On the first tick of each minute of sequencer time: every underlying's schedule, in id order.</summary>
-    private void ListScheduledOnTheMinute()
+    /// <summary>
+    /// On the first tick of each minute of sequencer time: every underlying's schedule, in id order.
+    /// <paramref name="previousTick"/> is the last tick's time rounded down to the basis interval
+    /// (0 before the first tick). Compared with the last <em>command's</em> time, as it once was, a
+    /// deposit or an order first in the minute would have skipped that minute's listing. With a
+    /// basis interval that does not divide a minute the listing may run twice in a minute, which
+    /// lists nothing more: it only adds what is missing.
+    /// </summary>
+    private void ListScheduledOnTheMinute(long previousTick)
     {
-        if (FixedMath.Divide(now, UnixMicros.PerMinute, Rounding.Floor) == FixedMath.Divide(LastTimestampMicros, UnixMicros.PerMinute, Rounding.Floor))
+        if (FixedMath.Divide(now, UnixMicros.PerMinute, Rounding.Floor) == FixedMath.Divide(previousTick, UnixMicros.PerMinute, Rounding.Floor))
         {
             return;
         }

@@ -895,6 +895,10 @@ public sealed partial class Engine : IMatchListener
         }
 
         bool first = schedule.LastBasisMicros == 0;
+
+        // The last tick's time, to the basis interval (only ticks move it): whether this tick is
+        // the first of its minute, whatever other commands came in between.
+        long previousTick = schedule.LastBasisMicros;
         foreach (long boundary in Due(ref schedule.LastBasisMicros, config.BasisSampleIntervalMicros, 1, first))
         {
             clockMovedMarks = true;
@@ -917,7 +921,7 @@ public sealed partial class Engine : IMatchListener
         }
 
         SettleExpired(); // Engine.Settlement.cs: after the TWAP sample at the expiry boundary is in.
-        ListScheduledOnTheMinute(); // Engine.Listing.cs
+        ListScheduledOnTheMinute(previousTick); // Engine.Listing.cs
 
         foreach (long boundary in Due(ref schedule.LastPremiumMicros, config.PremiumSampleIntervalMicros, 1, first))
         {

@@ -128,6 +128,33 @@ public sealed class ListingScheduleTests
     }
 
     [Fact]
+    public void The_first_tick_of_a_minute_lists_even_when_other_commands_came_first_in_that_minute()
+    {
+        // On a live venue orders and oracle reports arrive between ticks: at 08:00 a deposit is the
+        // first command of the minute, and the tick right after it still lists the next daily.
+        var schedule = Deribit with { Weeklies = 0, Monthlies = 0, Quarterlies = 0, StrikesPerSide = 0 };
+        long start = At(2026, 1, 2, 7, 59);
+        var (engine, apply, advance) = NewVenue(start);
+        apply(new ListInstrument(InstrumentSpec.Create(InstrumentTerms.Perpetual("BTC"), Price.FromDecimal(0.5m), Quantity.FromDecimal(0.001m))));
+        apply(new SetIndexPrice("BTC", Price.FromWhole(100_000)));
+        Assert.Equal(RejectReason.None, apply(new SetListingSchedule("BTC", schedule)));
+        Assert.Equal(RejectReason.None, apply(new Tick()));
+        apply(new CreateAccount());
+
+        long expiry = At(2026, 1, 2, 8);
+        advance(expiry);
+        Assert.Equal(RejectReason.None, apply(new Deposit(1, Money.FromWhole(1))));
+        advance(expiry + 250_000);
+        Assert.Equal(RejectReason.None, apply(new Tick()));
+        Assert.True(engine.TryGetInstrument("BTC_USDC-4JAN26", out _), "the 08:00 tick did not list the next daily");
+
+        // Later ticks in the same minute do not run the listing again (nothing new to list either way).
+        advance(expiry + 500_000);
+        Assert.Equal(RejectReason.None, apply(new Tick()));
+        Assert.DoesNotContain(engine.Events.ToArray(), e => e.Kind == EventKind.InstrumentListed);
+    }
+
+    [Fact]
     public void The_command_round_trips_through_the_codec()
     {
         var command = new SetListingSchedule("ETH", Deribit with { MakerFeePpm = -100, TakerFeePpm = 300 }) { Sequence = 7, TimestampMicros = 1_000 };
