@@ -451,7 +451,8 @@ public static class VenueRecovery
             $"Block {stored.Height} in '{path}' differs from the block the journal replay seals: "
             + $"stored sequences {stored.FirstSequence}..{stored.LastSequence}, state root {Convert.ToHexStringLower(stored.StateRoot)}, commands root {Convert.ToHexStringLower(stored.CommandsRoot)}; "
             + $"replayed sequences {replayed.FirstSequence}..{replayed.LastSequence}, state root {Convert.ToHexStringLower(replayed.StateRoot)}, commands root {Convert.ToHexStringLower(replayed.CommandsRoot)}. "
-            + "The journal and the block log disagree (or --BlockMillis/--BlockMaxCommands differ from those the blocks were sealed with).");
+            + "The journal and the block log disagree (or --BlockMillis/--BlockMaxCommands differ from those the blocks were sealed with, "
+            + "or this version's engine rules differ from those that sealed them: docs/durability.md, \"Upgrading the engine\").");
     }
 }
 
