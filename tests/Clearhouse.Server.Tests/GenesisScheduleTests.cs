@@ -12,6 +12,20 @@ namespace Clearhouse.Server.Tests;
 /// </summary>
 public sealed class GenesisScheduleTests
 {
+    [Theory]
+    [InlineData(0, "95000", "5000")]
+    [InlineData(0, "90250", "5000")] // the demo's walk stays within 5% of the start
+    [InlineData(0, "99750", "5000")]
+    [InlineData(0, "94999.999999", "5000")] // a share giving exactly 5,000 at 95,000 gave 2,000 here: a second grid of strikes
+    [InlineData(0, "68000", "5000")]
+    [InlineData(0, "135000", "5000")]
+    [InlineData(1, "3500", "200")]
+    [InlineData(1, "2600", "200")]
+    [InlineData(1, "6000", "200")]
+    public void The_demo_schedules_strike_step_stays_the_genesis_step_while_the_index_wanders(int underlying, string index, string step) =>
+        Assert.Equal(Price.FromDecimal(decimal.Parse(step, System.Globalization.CultureInfo.InvariantCulture)),
+            GenesisPlan.Schedule(GenesisPlan.Default[underlying]).StrikeStep(Price.FromDecimal(decimal.Parse(index, System.Globalization.CultureInfo.InvariantCulture))));
+
     [Fact]
     public void The_demo_schedule_lists_dailies_settles_the_expiring_one_at_08_00_and_lists_the_next()
     {

@@ -83,8 +83,12 @@ public static class GenesisPlan
     /// settles every day at 08:00 UTC and the next day is listed in its place — and the two
     /// quarterlies that genesis listed by hand (re-listed as they expire), each with a future and
     /// a call and a put at <see cref="ScheduledStrikesPerSide"/> strikes each side of the index,
-    /// spaced like the genesis strikes (the underlying's strike step as a share of its initial index,
-    /// rounded up so that it gives the step back).
+    /// spaced like the genesis strikes. The schedule's step is a share of the index rounded down to
+    /// 1, 2 or 5 × 10ⁿ (docs/settlement.md), so a share that gives exactly the genesis step at the
+    /// initial index would give the next step down (2,000 instead of 5,000 for BTC) as soon as the
+    /// index dipped below it, and list a second grid of strikes: the share is 1.4 times that, which
+    /// gives the same step for any index from 0.71 to 1.42 times (BTC) or to 1.78 times (ETH) the
+    /// initial one, wider than the demo's random walk ever goes.
     /// </summary>
     public static ListingSchedule Schedule(GenesisUnderlying u) => new(
         Dailies: 2,
@@ -93,7 +97,7 @@ public static class GenesisPlan
         Quarterlies: QuarterlyFutures,
         ListFutures: true,
         StrikesPerSide: ScheduledStrikesPerSide,
-        StrikeStepPpm: (int)FixedMath.MulDiv(u.StrikeStep.Micros, 1_000_000, u.InitialIndexPrice.Micros, Rounding.Ceiling),
+        StrikeStepPpm: (int)FixedMath.MulDiv(u.StrikeStep.Micros * 7, 1_000_000, u.InitialIndexPrice.Micros * 5, Rounding.Ceiling),
         FutureTickSize: u.TickSize,
         FutureMinAmount: u.MinAmount,
         OptionTickSize: u.OptionTickSize,
