@@ -125,12 +125,13 @@ public class StateTreeTests
 
 public class AccountProofDocumentTests
 {
-    private static (AccountProofDocument Document, BlockHeader Header) ProofOfBob()
+    private static (AccountProofDocument Document, BlockHeader Header) ProofOfBob(Action<Venue, int, int>? beforeTrading = null)
     {
         var venue = new Venue();
         int btc = venue.ListBtcPerpetual();
         int alice = venue.NewAccount(50_000m);
         int bob = venue.NewAccount(70_000m);
+        beforeTrading?.Invoke(venue, btc, bob);
         venue.Buy(alice, btc, 100_000m, 0.2m);
         venue.Sell(bob, btc, 100_000m, 0.1m);
         var tree = new StateTree();
@@ -155,18 +156,11 @@ public class AccountProofDocumentTests
     {
         // The leaf carries the margin mode and each position's isolation and collateral; a document
         // that left them out could never match its own leaf bytes.
-        var venue = new Venue();
-        int btc = venue.ListBtcPerpetual();
-        int alice = venue.NewAccount(50_000m);
-        int carol = venue.NewAccount(70_000m);
-        venue.Accept(new SetMarginMode(carol, Clearhouse.Core.Margin.MarginMode.Portfolio));
-        venue.Accept(new SetIsolatedMargin(carol, btc, true));
-        venue.Buy(alice, btc, 100_000m, 0.2m);
-        venue.Sell(carol, btc, 100_000m, 0.1m);
-        var tree = new StateTree();
-        byte[] root = tree.Update(venue.Engine);
-        var header = new BlockHeader(3, new byte[32], 1, venue.Engine.LastSequence, 9, new byte[32], root, venue.Engine.LastTimestampMicros);
-        string json = AccountProofDocument.From(tree.Prove(carol, 3)!, header).ToJson();
+        string json = ProofOfBob((venue, btc, bob) =>
+        {
+            venue.Accept(new SetMarginMode(bob, Clearhouse.Core.Margin.MarginMode.Portfolio));
+            venue.Accept(new SetIsolatedMargin(bob, btc, true));
+        }).Document.ToJson();
 
         var read = AccountProofDocument.FromJson(json);
         Assert.True(read.Verify(out string? failure), failure);
