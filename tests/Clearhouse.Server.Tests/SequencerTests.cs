@@ -357,6 +357,51 @@ public sealed class SequencerTests
         await sequencer.StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
     }
 
+    [Fact]
+    public async Task A_command_submitted_by_an_answers_continuation_on_the_journals_flusher_is_not_applied_there()
+    {
+        // Handlers that await one command and then submit the next run on the thread that completed
+        // the first: for a small batch, the journal's flusher. It must not take on the engine's work
+        // there (it would hold up the next fsync, and an append waiting for room would wait for itself).
+        string directory = TemporaryDirectory.Create("flusher-inline");
+        try
+        {
+            var acknowledgements = new DurableAcknowledgements();
+            var journal = JournalWriter.Open(directory, new JournalWriterOptions { OnDurable = acknowledgements.Release });
+            var venue = new RecoveredVenue(new Engine(), new BlockSealer(), new PublishedBlocks(), new StartupRecovery(), 0, 0, 0, journal, acknowledgements, null, null);
+            using var sequencer = new Sequencer(venue, new SequencerOptions { ApplyInline = true }, TimeProvider.System, NullLogger<Sequencer>.Instance);
+            var appliedOn = new ThreadOfEachCommand();
+            sequencer.AddObserver(appliedOn);
+            sequencer.Start();
+
+            int continuedOnFlusher = 0;
+            for (int i = 0; i < 20; i++)
+            {
+                var second = await sequencer.SubmitAsync(new CreateAccount()).ContinueWith(
+                    _ =>
+                    {
+                        if (Thread.CurrentThread.Name == "journal-flusher")
+                        {
+                            continuedOnFlusher++;
+                        }
+
+                        return sequencer.SubmitAsync(new CreateAccount());
+                    },
+                    CancellationToken.None,
+                    TaskContinuationOptions.ExecuteSynchronously,
+                    TaskScheduler.Default).Unwrap().WaitAsync(TimeSpan.FromSeconds(10));
+                Assert.NotEqual("journal-flusher", appliedOn[second.Sequence]);
+            }
+
+            Assert.True(continuedOnFlusher > 0, "no answer was completed on the flusher: the case was not exercised");
+            await sequencer.StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        finally
+        {
+            TemporaryDirectory.Delete(directory);
+        }
+    }
+
     /// <summary>The name of the thread each sequence was applied on.</summary>
     private sealed class ThreadOfEachCommand : ICommandObserver
     {

@@ -29,6 +29,18 @@ public static class AnswerBatch
     [ThreadStatic]
     private static bool open;
 
+    [ThreadStatic]
+    private static bool running;
+
+    /// <summary>
+    /// This thread is completing answers (<see cref="Run"/>, its flushes included): the journal's
+    /// flusher or a thread-pool worker answering a large batch. Code that runs here must not take
+    /// on the engine's work (<see cref="Sequencer"/> does not apply inline on it): on the flusher
+    /// it would hold up the next fsync, and a journal append that waits for room would wait for
+    /// this very thread.
+    /// </summary>
+    internal static bool IsRunning => running;
+
     /// <summary>Inside a batch: remembers <paramref name="output"/> and returns true (its Flush runs at the end). Outside: false.</summary>
     public static bool TryDefer(IBatchedOutput output)
     {
@@ -49,6 +61,8 @@ public static class AnswerBatch
     /// <summary>Runs <paramref name="body"/> as a batch on this thread, then flushes every output that deferred during it.</summary>
     internal static void Run<TState>(Action<TState> body, TState state)
     {
+        bool wasRunning = running; // a flush below may complete answers in a nested batch
+        running = true;
         open = true;
         try
         {
@@ -82,6 +96,8 @@ public static class AnswerBatch
                     deferredSet!.Clear();
                 }
             }
+
+            running = wasRunning;
         }
     }
 }

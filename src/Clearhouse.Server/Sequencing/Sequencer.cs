@@ -273,7 +273,9 @@ public sealed class Sequencer : IHostedService, IDisposable
         switch (queue.TryWrite(item))
         {
             case WorkQueue<WorkItem>.WriteResult.Written:
-                if (!(options.ApplyInline && TryApplyInline()))
+                // Not from the answer path (the journal's flusher completing answers, whose
+                // continuations may submit the next command): see AnswerBatch.IsRunning.
+                if (!(options.ApplyInline && !AnswerBatch.IsRunning && TryApplyInline()))
                 {
                     WakeEngine();
                 }
