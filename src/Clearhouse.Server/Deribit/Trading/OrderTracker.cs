@@ -31,7 +31,7 @@ public sealed class OrderTracker : ICommandObserver
     // Indexed by account id (ids are dense, from 1); only the engine thread grows it.
     private AccountActivity?[] accounts = new AccountActivity?[64];
 
-    // The last trade_seq of each instrument, indexed by instrument id; engine thread only.
+    // The last trade_seq of each instrument, indexed by instrument id; only the thread holding the engine touches it.
     private long[] tradeSeqs = new long[16];
 
     private IUserActivitySink? sink;
